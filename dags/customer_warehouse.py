@@ -1,0 +1,170 @@
+"""
+### Customer warehouse, daily
+
+Moves one day of platform data into the warehouse and republishes the customer marts.
+
+1. **bootstrap_warehouse**: create the `raw` and `audit` schemas if missing (idempotent).
+2. **extract_shop**: incremental extraction of the platform's operational database by
+   `updated_at` watermark into `raw.shop_*`.
+3. **load_landed_files**: load new files of the landing folder (Olist CSV exports,
+   clickstream JSON lines) into `raw`, once each, keyed by checksum.
+4. **validate_raw**: the `raw_inputs` expectation suite on this run's batches.
+   A critical failure stops the run here.
+5. **dbt_build**: the dbt project through Cosmos: staging, intermediate and the candidate
+   marts in `marts_build`, each model with its tests.
+6. **validate_marts**: the `marts` expectation suite on `marts_build`.
+7. **publish_marts**: replace the marts analysts read (`marts`) in one transaction.
+   Until this task succeeds, analysts keep the previous day's marts.
+8. **refresh_dashboards**: refresh the Superset dashboards' chart caches when Superset
+   is reachable.
+9. **report_run**: one summary line per layer in the task log.
+
+Every row read is loaded or quarantined: see `audit.load_batches` and `audit.quarantine`.
+Quality results land in `audit.quality_results` and in Data Docs under `$CW_HOME/data_docs`.
+
+Settings come from `CW_*` environment variables (see `customer_warehouse.config`);
+`CW_SOURCES` limits the sources (default `shop,events,olist`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import dag, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+
+from customer_warehouse.airflow_support import notify_failure
+from customer_warehouse.runtime import venv_bin
+
+log = logging.getLogger(__name__)
+
+DBT_PROJECT_DIR = Path(
+    os.environ.get("CW_DBT_PROJECT_DIR", Path(__file__).resolve().parents[1] / "dbt_project")
+)
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+DBT_EXECUTION_MODE = ExecutionMode(os.environ.get("CW_DBT_EXECUTION_MODE", "watcher"))
+
+default_args = {
+    "owner": "data-engineering",
+    "retries": int(os.environ.get("CW_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "on_failure_callback": notify_failure,
+}
+
+
+def _sources() -> set[str]:
+    return {s.strip() for s in os.environ.get("CW_SOURCES", "shop,events,olist").split(",") if s.strip()}
+
+
+@dag(
+    dag_id="customer_warehouse",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["customer-warehouse", "daily", "dbt", "great-expectations"],
+    doc_md=__doc__,
+)
+def customer_warehouse():
+    @task
+    def bootstrap_warehouse() -> None:
+        from customer_warehouse.config import settings
+        from customer_warehouse.warehouse import bootstrap
+
+        bootstrap(settings().warehouse_url).dispose()
+
+    @task
+    def extract_shop(run_id: str | None = None) -> list[str]:
+        from customer_warehouse.airflow_support import batch_ids_of
+        from customer_warehouse.config import settings
+        from customer_warehouse.ingest import extract_shop as extract
+
+        if "shop" not in _sources():
+            log.info("source shop is not in CW_SOURCES: nothing to extract (run %s)", run_id)
+            return []
+        return batch_ids_of(extract(settings(), run_id))
+
+    @task
+    def load_landed_files(run_id: str | None = None) -> list[str]:
+        from customer_warehouse.airflow_support import batch_ids_of
+        from customer_warehouse.config import settings
+        from customer_warehouse.ingest import load_landing
+
+        return batch_ids_of(load_landing(settings(), run_id))
+
+    @task
+    def validate_raw(shop_batches: list[str], file_batches: list[str], run_id: str | None = None) -> dict:
+        from customer_warehouse.airflow_support import outcome_summary
+        from customer_warehouse.config import settings
+        from customer_warehouse.quality import run_suite
+
+        batches = [*shop_batches, *file_batches]
+        return outcome_summary(run_suite(settings(), "raw_inputs", run_id, batch_ids=batches))
+
+    dbt_build = DbtTaskGroup(
+        group_id="dbt_build",
+        project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=DBT_MANIFEST),
+        profile_config=ProfileConfig(
+            profile_name="customer_warehouse",
+            target_name="warehouse",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        execution_config=ExecutionConfig(
+            execution_mode=DBT_EXECUTION_MODE,
+            invocation_mode=InvocationMode.SUBPROCESS,
+            # cw-dbt puts the connection settings and the pseudonymization key into the
+            # dbt process's environment only, so they never reach rendered task fields.
+            dbt_executable_path=venv_bin("cw-dbt"),
+        ),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        operator_args={"install_deps": False, "poke_interval": 2},
+        default_args={"retries": 0},
+    )
+
+    @task
+    def validate_marts(run_id: str | None = None) -> dict:
+        from customer_warehouse.airflow_support import outcome_summary
+        from customer_warehouse.config import settings
+        from customer_warehouse.quality import run_suite
+
+        return outcome_summary(run_suite(settings(), "marts", run_id, schema="marts_build"))
+
+    @task
+    def publish_marts(run_id: str | None = None) -> dict[str, int]:
+        from customer_warehouse.config import settings
+        from customer_warehouse.publish import publish_marts as publish
+
+        return {p.table: p.rows for p in publish(settings().warehouse_url, run_id)}
+
+    @task
+    def refresh_dashboards(run_id: str | None = None) -> list[str]:
+        from customer_warehouse.dashboards import refresh_dashboards as refresh
+        from customer_warehouse.dashboards import superset_settings
+
+        return refresh(superset_settings())
+
+    @task
+    def report_run(run_id: str | None = None) -> None:
+        from customer_warehouse.config import settings
+        from customer_warehouse.summary import log_summary
+
+        log_summary(settings(), run_id)
+
+    shop = extract_shop()
+    files = load_landed_files()
+    raw_checked = validate_raw(shop, files)
+    bootstrap_warehouse() >> [shop, files]
+    raw_checked >> dbt_build
+    marts_checked = validate_marts()
+    dbt_build >> marts_checked
+    marts_checked >> publish_marts() >> refresh_dashboards() >> report_run()
+
+
+customer_warehouse()

@@ -1,0 +1,104 @@
+"""Start and stop a local Airflow (api-server, scheduler, dag-processor, triggerer) on loopback.
+
+``airflow standalone`` binds its log servers to every interface, so ``cw airflow up`` starts
+the components one by one instead: the api-server on 127.0.0.1 and the others with
+``--skip-serve-logs`` (the api-server reads task logs from the shared local log folder).
+Process ids and output go to ``$CW_HOME/airflow/run/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from customer_warehouse.config import Settings
+from customer_warehouse.runtime import airflow_env, venv_bin
+
+log = logging.getLogger(__name__)
+
+COMPONENTS: dict[str, list[str]] = {
+    "api-server": ["api-server", "--host", "127.0.0.1", "--port", os.environ.get("CW_AIRFLOW_PORT", "8080")],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer", "--skip-serve-logs"],
+}
+STOP_TIMEOUT_S = 30
+
+
+def _run_dir(cfg: Settings) -> Path:
+    path = cfg.home / "airflow" / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _pid(pid_file: Path) -> int | None:
+    if not pid_file.exists():
+        return None
+    pid = int(pid_file.read_text().strip())
+    return pid if _alive(pid) else None
+
+
+def up(cfg: Settings) -> None:
+    env = airflow_env(cfg)
+    run_dir = _run_dir(cfg)
+    for name, args in COMPONENTS.items():
+        pid_file = run_dir / f"{name}.pid"
+        if _pid(pid_file):
+            log.info("airflow %s is already running (pid %s)", name, pid_file.read_text().strip())
+            continue
+        with open(run_dir / f"{name}.log", "ab") as out:
+            proc = subprocess.Popen(
+                [venv_bin("airflow"), *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        pid_file.write_text(str(proc.pid))
+        log.info("started airflow %s (pid %d, log %s)", name, proc.pid, run_dir / f"{name}.log")
+    port = COMPONENTS["api-server"][-1]
+    log.info(
+        "Airflow UI: http://127.0.0.1:%s (users and passwords: %s)",
+        port,
+        Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated",
+    )
+
+
+def down(cfg: Settings) -> None:
+    run_dir = _run_dir(cfg)
+    for name in COMPONENTS:
+        pid_file = run_dir / f"{name}.pid"
+        pid = _pid(pid_file)
+        if pid:
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            if _alive(pid):
+                log.warning("airflow %s (pid %d) did not stop in %d s: killing it", name, pid, STOP_TIMEOUT_S)
+                os.killpg(pid, signal.SIGKILL)
+            log.info("stopped airflow %s (pid %d)", name, pid)
+        pid_file.unlink(missing_ok=True)
+
+
+def airflow_command(cfg: Settings, argv: list[str]) -> int:
+    """Run ``up``, ``down`` or any other Airflow command in the project's Airflow home."""
+    if argv == ["up"]:
+        up(cfg)
+        return 0
+    if argv == ["down"]:
+        down(cfg)
+        return 0
+    return subprocess.call([venv_bin("airflow"), *argv], env=airflow_env(cfg))

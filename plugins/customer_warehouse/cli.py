@@ -1,0 +1,215 @@
+"""``cw``: the one command line of the customer warehouse.
+
+Run ``cw --help`` for the list. ``cw demo`` runs the main job end to end on simulated
+platform data (and optionally real Olist exports); the other commands run one step each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from customer_warehouse.config import Settings, settings
+from customer_warehouse.db import engine, ensure_database
+from customer_warehouse.runtime import airflow_db_url, airflow_env, ensure_secrets, load_secrets, venv_bin
+
+log = logging.getLogger("customer_warehouse.cli")
+
+DAG_ID = "customer_warehouse"
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    log.info("running %s", " ".join(cmd[:3]))
+    result = subprocess.run(cmd, env=env, cwd=cwd, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"command failed with exit code {result.returncode}: {' '.join(cmd)}")
+
+
+def init(cfg: Settings) -> None:
+    """Create secrets, databases, warehouse schemas, the dbt manifest and Airflow's metadata."""
+    ensure_secrets(cfg)
+    load_secrets(cfg)
+    from customer_warehouse.warehouse import bootstrap
+
+    for url in (cfg.shop_url, airflow_db_url()):
+        ensure_database(url)
+    bootstrap(cfg.warehouse_url).dispose()
+    dbt_parse()
+    airflow_migrate(cfg)
+
+
+def dbt_parse() -> None:
+    _run([venv_bin("cw-dbt"), "parse", "--quiet"])
+
+
+def airflow_migrate(cfg: Settings) -> None:
+    env = airflow_env(cfg)
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    _run([venv_bin("airflow"), "db", "migrate"], env=env)
+
+
+def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
+    args = [sys.executable, "-m", "customer_warehouse.dag_run", DAG_ID]
+    if logical_date:
+        args += ["--logical-date", logical_date]
+    _run(args, env=airflow_env(cfg))
+
+
+def _platform_has_customers(cfg: Settings) -> bool:
+    import sqlalchemy as sa
+
+    eng = engine(cfg.shop_url)
+    try:
+        with eng.connect() as conn:
+            return bool(
+                sa.inspect(conn).has_table("customers")
+                and conn.scalar(sa.text("select 1 from customers limit 1"))
+            )
+    finally:
+        eng.dispose()
+
+
+def simulate_platform(cfg: Settings, customers: int, seed: int) -> None:
+    """Fill the shop database on first use; on later runs advance it by one day of changes."""
+    from customer_warehouse import simulator
+
+    events_dir = cfg.landing_dir / "events"
+    if _platform_has_customers(cfg):
+        step = len(list(cfg.truth_dir.glob("advance-*.done"))) + 1
+        simulator.advance(cfg.shop_url, seed=seed, step=step, events_dir=events_dir, truth_dir=cfg.truth_dir)
+        (cfg.truth_dir / f"advance-{step}.done").touch()
+    else:
+        simulator.simulate(
+            cfg.shop_url, customers=customers, seed=seed, events_dir=events_dir, truth_dir=cfg.truth_dir
+        )
+
+
+def land_olist(cfg: Settings, source_dir: Path) -> int:
+    """Copy an Olist export folder into the landing folder; return the number of CSV files."""
+    files = sorted(source_dir.glob("*.csv"))
+    if not files:
+        raise SystemExit(f"no CSV files in {source_dir}: expected an Olist export folder")
+    target = cfg.landing_dir / "olist" / source_dir.name
+    target.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        shutil.copy2(path, target / path.name)
+    log.info("landed %d Olist files from %s into %s", len(files), source_dir, target)
+    return len(files)
+
+
+def demo(args: argparse.Namespace) -> None:
+    cfg = settings()
+    sources = ["olist"] if args.no_simulate else ["shop", "events"]
+    if args.olist_dir and "olist" not in sources:
+        sources.append("olist")
+    os.environ["CW_SOURCES"] = ",".join(sources)
+    init(cfg)
+    if not args.no_simulate:
+        simulate_platform(cfg, args.customers, args.seed)
+    if args.olist_dir:
+        land_olist(cfg, Path(args.olist_dir).resolve())
+    run_dag(cfg, datetime.now(UTC).isoformat())
+    dashboards_note = "skipped (--skip-dashboards)"
+    if not args.skip_dashboards:
+        from customer_warehouse import dashboards
+
+        scfg = dashboards.superset_settings()
+        dashboards.init_superset(scfg)
+        dashboards.import_dashboards(scfg, cfg.warehouse_url)
+        dashboards_note = "imported"
+    print_summary(cfg, dashboards_note)
+
+
+def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
+    from customer_warehouse.summary import collect_summary, format_summary
+
+    print(format_summary(collect_summary(cfg)))
+    print(
+        "\nWhere to look:\n"
+        f"  Airflow UI     make airflow-up, then http://127.0.0.1:8080 (password in {cfg.home}/airflow/"
+        "simple_auth_manager_passwords.json.generated)\n"
+        f"  Superset       make superset-up, then http://127.0.0.1:8088 (user admin, password "
+        f"SUPERSET_ADMIN_PASSWORD in {cfg.home}/secrets.env); dashboards {dashboards_note}\n"
+        f"  Data Docs      {cfg.data_docs_dir}/index.html\n"
+        f"  SQL            psql {cfg.warehouse.render_as_string(hide_password=True).replace('+psycopg2', '')}"
+        " -c 'select * from marts.customer_segments limit 10'"
+    )
+
+
+def _forward(module: str, argv: list[str]) -> int:
+    import importlib
+
+    return importlib.import_module(module).main(argv) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cw", description="Customer warehouse for e-commerce platforms.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create secrets, databases, schemas, the dbt manifest and Airflow metadata")
+    d = sub.add_parser("demo", help="run the main job end to end on simulated platform data")
+    d.add_argument("--customers", type=int, default=5000, help="simulated customers (1,000 to 1,000,000)")
+    d.add_argument("--seed", type=int, default=42, help="simulation seed")
+    d.add_argument("--olist-dir", help="also load a folder of Olist CSV exports")
+    d.add_argument("--no-simulate", action="store_true", help="load only the Olist exports of --olist-dir")
+    d.add_argument("--skip-dashboards", action="store_true", help="do not import the Superset dashboards")
+    r = sub.add_parser("run", help="run the customer_warehouse DAG once (dag.test)")
+    r.add_argument("--logical-date")
+    sub.add_parser("summary", help="print rows per layer, load and quality figures, segment sizes")
+    sub.add_parser("publish", help="copy the validated candidate marts into the marts schema")
+    for name, help_text in (
+        ("simulate", "create and fill the simulated platform database"),
+        ("ingest", "extract the shop database or load landed files (extract|load)"),
+        ("validate", "run an expectation suite (raw_inputs|marts)"),
+        ("superset", "Superset: init|up|down|import|refresh"),
+        ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
+        ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
+    ):
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+FORWARDED = {
+    "simulate": "customer_warehouse.simulator",
+    "ingest": "customer_warehouse.ingest",
+    "validate": "customer_warehouse.quality",
+    "superset": "customer_warehouse.dashboards",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    cfg = settings()
+    load_secrets(cfg)
+    if args.command in FORWARDED:
+        return _forward(FORWARDED[args.command], args.rest)
+    if args.command == "dbt":
+        return subprocess.call([venv_bin("cw-dbt"), *args.rest])
+    if args.command == "airflow":
+        from customer_warehouse.airflow_local import airflow_command
+
+        return airflow_command(cfg, args.rest)
+    if args.command == "init":
+        init(cfg)
+    elif args.command == "demo":
+        demo(args)
+    elif args.command == "run":
+        run_dag(cfg, args.logical_date)
+    elif args.command == "summary":
+        print_summary(cfg)
+    elif args.command == "publish":
+        from customer_warehouse.publish import publish_marts
+
+        publish_marts(cfg.warehouse_url, run_id=f"manual__{datetime.now(UTC).isoformat()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Run summary: rows per layer, load reconciliation, quality results and segment sizes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from customer_warehouse.config import Settings
+from customer_warehouse.db import engine
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("raw", "staging", "intermediate", "marts_build", "marts")
+
+
+@dataclass
+class RunSummary:
+    rows_per_layer: dict[str, dict[str, int]] = field(default_factory=dict)
+    loads: dict[str, int] = field(default_factory=dict)
+    quarantine_by_rule: dict[str, int] = field(default_factory=dict)
+    quality: dict[str, dict[str, int]] = field(default_factory=dict)
+    segments: dict[str, int] = field(default_factory=dict)
+
+
+def _relations(conn: sa.Connection, schema: str) -> list[str]:
+    rows = conn.execute(
+        sa.text(
+            "select table_name from information_schema.tables where table_schema = :s order by table_name"
+        ),
+        {"s": schema},
+    )
+    return [name for (name,) in rows]
+
+
+def collect_summary(settings: Settings, run_id: str | None = None) -> RunSummary:
+    """Count rows per relation of every layer and read this run's bookkeeping.
+
+    With ``run_id`` the load and quality figures cover that run only; without, all runs.
+    """
+    summary = RunSummary()
+    eng = engine(settings.warehouse_url)
+    run_filter = "where run_id = :run_id" if run_id else ""
+    params = {"run_id": run_id} if run_id else {}
+    with eng.connect() as conn:
+        for schema in LAYERS:
+            counts = {}
+            for name in _relations(conn, schema):
+                counts[name] = conn.scalar(sa.text(f'select count(*) from {schema}."{name}"'))
+            if counts:
+                summary.rows_per_layer[schema] = counts
+        row = conn.execute(
+            sa.text(
+                "select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), "
+                f"coalesce(sum(rows_quarantined), 0) from audit.load_batches {run_filter}"
+            ),
+            params,
+        ).one()
+        summary.loads = dict(
+            zip(("batches", "rows_read", "rows_loaded", "rows_quarantined"), row, strict=True)
+        )
+        summary.quarantine_by_rule = dict(
+            conn.execute(
+                sa.text(
+                    "select q.rule, count(*) from audit.quarantine q "
+                    "join audit.load_batches b using (batch_id) "
+                    f"{run_filter.replace('run_id', 'b.run_id')} group by q.rule order by 2 desc"
+                ),
+                params,
+            ).all()
+        )
+        for suite, severity, success, count in conn.execute(
+            sa.text(
+                "select suite_name, severity, success, count(*) from audit.quality_results "
+                f"{run_filter} group by 1, 2, 3 order by 1, 2"
+            ),
+            params,
+        ):
+            key = f"{severity}_{'passed' if success else 'failed'}"
+            summary.quality.setdefault(suite, {})[key] = count
+        if "customer_segments" in summary.rows_per_layer.get("marts", {}):
+            summary.segments = dict(
+                conn.execute(
+                    sa.text(
+                        "select segment, count(*) from marts.customer_segments group by 1 order by 2 desc"
+                    )
+                ).all()
+            )
+    eng.dispose()
+    return summary
+
+
+def format_summary(summary: RunSummary) -> str:
+    lines = ["Rows per layer:"]
+    for schema, counts in summary.rows_per_layer.items():
+        lines.append(f"  {schema} ({sum(counts.values()):,} rows in {len(counts)} relations)")
+        lines.extend(f"    {name:<45} {rows:>12,}" for name, rows in counts.items())
+    loads = summary.loads
+    lines.append(
+        f"Loads: {loads.get('batches', 0):,} batches, {loads.get('rows_read', 0):,} rows read = "
+        f"{loads.get('rows_loaded', 0):,} loaded + {loads.get('rows_quarantined', 0):,} quarantined"
+    )
+    if summary.quarantine_by_rule:
+        lines.append("Quarantined rows by rule:")
+        lines.extend(f"  {rule:<30} {count:>10,}" for rule, count in summary.quarantine_by_rule.items())
+    lines.append("Quality results:")
+    for suite, counts in summary.quality.items():
+        lines.append(f"  {suite}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if summary.segments:
+        lines.append("Customer segments:")
+        lines.extend(f"  {segment:<30} {count:>10,}" for segment, count in summary.segments.items())
+    return "\n".join(lines)
+
+
+def log_summary(settings: Settings, run_id: str | None) -> RunSummary:
+    summary = collect_summary(settings, run_id)
+    for line in format_summary(summary).splitlines():
+        log.info("%s", line)
+    return summary

@@ -1,0 +1,52 @@
+"""Every DAG in dags/ imports without errors, quickly, with the settings it promises."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support import make_settings, run_python
+
+IMPORT_CHECK = """
+import json, os, time
+from airflow.dag_processing.dagbag import DagBag
+started = time.monotonic()
+bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+seconds = time.monotonic() - started
+dags = {}
+for dag_id, dag in bag.dags.items():
+    dags[dag_id] = {
+        "catchup": dag.catchup, "tags": sorted(dag.tags), "has_doc": bool(dag.doc_md),
+        "tz": str(dag.start_date.tzinfo) if dag.start_date else None,
+        "retries": [t.retries for t in dag.tasks],
+        "callbacks": [bool(t.on_failure_callback) for t in dag.tasks],
+        "tasks": sorted(t.task_id for t in dag.tasks),
+    }
+errors = {path: str(error) for path, error in bag.import_errors.items()}
+print(json.dumps({"errors": errors, "dags": dags, "seconds": seconds}))
+"""
+
+
+def _import_dags(tmp_path, airflow_environment) -> dict:
+    cfg = make_settings(tmp_path, warehouse_url="postgresql+psycopg2://postgres@127.0.0.1:5432/unused")
+    result = run_python(IMPORT_CHECK, airflow_environment(cfg))
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_dags_import_without_errors(tmp_path, dbt_manifest, airflow_environment):
+    report = _import_dags(tmp_path, airflow_environment)
+    print(f"DagBag parse took {report['seconds']:.2f} s")
+    assert report["errors"] == {}
+    assert "customer_warehouse" in report["dags"]
+
+
+def test_customer_warehouse_dag_settings(tmp_path, dbt_manifest, airflow_environment):
+    dag = _import_dags(tmp_path, airflow_environment)["dags"]["customer_warehouse"]
+    assert dag["catchup"] is False
+    assert dag["has_doc"] is True
+    assert dag["tz"] == "UTC"
+    assert "customer-warehouse" in dag["tags"]
+    assert all(dag["callbacks"]), "every task needs the failure callback"
+    for task_id in ("extract_shop", "load_landed_files", "validate_raw", "validate_marts", "publish_marts"):
+        assert task_id in dag["tasks"]
+    assert any(t.startswith("dbt_build.") for t in dag["tasks"]), "the dbt task group rendered no task"

@@ -1,0 +1,29 @@
+"""Plain helpers for test modules (import them as ``from tests.support import ...``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from customer_warehouse.config import Settings
+
+
+def make_settings(home: Path, warehouse_url: str, shop_url: str | None = None) -> Settings:
+    """Build settings rooted in ``home`` for one test, without reading the environment."""
+    return Settings(
+        home=home,
+        warehouse_url=warehouse_url,
+        shop_url=shop_url or warehouse_url,
+        landing_dir=home / "landing",
+        truth_dir=home / "truth",
+        data_docs_dir=home / "data_docs",
+        extract_lookback_seconds=3600,
+    )
+
+
+def run_python(code: str, env: dict[str, str], timeout: int = 1800) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter of the pipeline environment with ``env``."""
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
+    )
