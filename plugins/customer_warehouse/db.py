@@ -33,7 +33,8 @@ def ensure_database(url: str | URL) -> bool:
                 conn.execute(sa.text(f'create database "{name}"'))
         admin.dispose()
     elif backend in ("mysql", "mariadb"):
-        admin = engine(url.set(database=None), isolation_level="AUTOCOMMIT")
+        # URL.set(database=None) keeps the database in SQLAlchemy 2.1, so replace the field.
+        admin = engine(url._replace(database=None), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             exists = conn.scalar(
                 sa.text("select 1 from information_schema.schemata where schema_name = :n"), {"n": name}
@@ -57,7 +58,8 @@ def drop_database(url: str | URL) -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'drop database if exists "{url.database}" with (force)'))
     else:
-        admin = engine(url.set(database=None), isolation_level="AUTOCOMMIT")
+        # URL.set(database=None) keeps the database in SQLAlchemy 2.1, so replace the field.
+        admin = engine(url._replace(database=None), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f"drop database if exists `{url.database}`"))
     admin.dispose()

@@ -1,0 +1,5 @@
+import sys
+
+from customer_warehouse.simulator.cli import main
+
+sys.exit(main())
