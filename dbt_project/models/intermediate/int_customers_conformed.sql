@@ -1,0 +1,134 @@
+-- Shop accounts and Olist customer_ids in one shape, keyed by pseudonymous keys. Direct
+-- identifiers (names, email, phone, birth date, device, IP) stop here: only flags and
+-- bands derived from them continue.
+with
+
+shop_customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+shop_addresses as (
+
+    select * from {{ ref('int_shop__customer_default_addresses') }}
+
+),
+
+olist_customers as (
+
+    select * from {{ ref('stg_olist__customers') }}
+
+),
+
+shop_ages as (
+
+    select
+        customer_id,
+        extract(
+            year from age(coalesce(created_at, current_timestamp)::date, birth_date)
+        ) as age_at_signup,
+        extract(year from age(current_date, birth_date)) as age_today,
+        birth_date
+    from shop_customers
+
+),
+
+shop_conformed as (
+
+    select
+        {{ pseudonymize("'shop:' || shop_customers.customer_id::text") }} as customer_key,
+        'shop' as source,
+        shop_customers.customer_id::text as source_customer_id,
+        null::text as person_ref_key,
+        shop_customers.country_code,
+        shop_addresses.state,
+        shop_addresses.city,
+        shop_customers.gender,
+        case
+            when shop_ages.birth_date is null then null
+            else shop_ages.birth_date <= current_date
+                and shop_ages.age_at_signup between 13 and 110
+        end as is_birth_date_plausible,
+        shop_ages.age_today,
+        shop_customers.signup_channel,
+        shop_customers.created_at as signed_up_at,
+        shop_customers.marketing_opt_in,
+        {{ is_valid_email('shop_customers.email') }} as has_valid_email,
+        shop_customers.phone_e164 is not null as has_valid_phone,
+        shop_customers.is_deleted,
+        shop_customers.updated_at
+    from shop_customers
+    inner join shop_ages
+        on shop_customers.customer_id = shop_ages.customer_id
+    left join shop_addresses
+        on shop_customers.customer_id = shop_addresses.customer_id
+
+),
+
+olist_conformed as (
+
+    select
+        {{ pseudonymize("'olist:' || customer_id") }} as customer_key,
+        'olist' as source,
+        customer_id as source_customer_id,
+        {{ pseudonymize("'olist:' || customer_unique_id") }} as person_ref_key,
+        'BR' as country_code,
+        state,
+        city,
+        'unknown' as gender,
+        null::boolean as is_birth_date_plausible,
+        null::double precision as age_today,
+        null::text as signup_channel,
+        null::timestamptz as signed_up_at,
+        null::boolean as marketing_opt_in,
+        null::boolean as has_valid_email,
+        null::boolean as has_valid_phone,
+        false as is_deleted,
+        loaded_at as updated_at
+    from olist_customers
+
+),
+
+unioned as (
+
+    select * from shop_conformed
+    union all
+    select * from olist_conformed
+
+),
+
+final as (
+
+    select
+        customer_key,
+        source,
+        source_customer_id,
+        person_ref_key,
+        country_code,
+        state,
+        city,
+        gender,
+        case
+            when not coalesce(is_birth_date_plausible, false) then 'unknown'
+            when age_today < 18 then 'under_18'
+            when age_today < 25 then '18-24'
+            when age_today < 35 then '25-34'
+            when age_today < 45 then '35-44'
+            when age_today < 55 then '45-54'
+            when age_today < 65 then '55-64'
+            else '65_plus'
+        end as age_band,
+        is_birth_date_plausible,
+        signup_channel,
+        signed_up_at,
+        marketing_opt_in,
+        has_valid_email,
+        has_valid_phone,
+        is_deleted,
+        updated_at
+    from unioned
+
+)
+
+select * from final

@@ -1,0 +1,511 @@
+"""dbt build on hand-made raw rows: staging standardization, deduplication and marts.
+
+One module-scoped build serves every test here; each test reads the built schemas.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from customer_warehouse.warehouse import bootstrap
+from tests.dbt.dbt_support import (
+    DbtRun,
+    connect,
+    dbt_failure_message,
+    fetch_all,
+    fetch_one_value,
+    insert_raw,
+    pseudonymize_in_sql,
+    run_dbt,
+)
+from tests.dbt.raw_cases import (
+    OLIST_ORDERED_AT_UTC,
+    OLIST_PAYMENT_TOTAL,
+    OLIST_TABLES,
+    SHOP_CUSTOMER_EXPECTED,
+    SHOP_CUSTOMERS,
+    SHOP_EVENTS,
+    SHOP_TABLES,
+)
+from tests.support import make_settings
+
+MARTS = ("dim_customers", "fct_orders", "fct_order_items", "customer_rfm", "customer_segments")
+
+
+@pytest.fixture(scope="module")
+def built(pg_database, module_pseudonym_key, tmp_path_factory):
+    """Bootstrap a warehouse, fill raw with the hand-made rows, run dbt build once."""
+    url = pg_database("dbt_cases")
+    bootstrap(url).dispose()
+    conn = connect(url)
+    for table, rows in SHOP_TABLES.items():
+        insert_raw(conn, table, rows, source="shop")
+    insert_raw(conn, "shop_events", SHOP_EVENTS, source="events")
+    for table, rows in OLIST_TABLES.items():
+        insert_raw(conn, table, rows, source="olist")
+    conn.close()
+
+    home = tmp_path_factory.mktemp("dbt_cases")
+    settings = make_settings(home, url)
+    run = DbtRun(home / "target", home / "logs")
+    result = run_dbt(settings, ["build"], run)
+    assert result.returncode == 0, dbt_failure_message(result)
+    conn = connect(url, module_pseudonym_key)
+    yield {"url": url, "conn": conn, "settings": settings, "run": run}
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def conn(built):
+    return built["conn"]
+
+
+def _age_band(birth: date, today: date) -> str:
+    age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    bands = [(18, "under_18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")]
+    return next((band for limit, band in bands if age < limit), "65_plus")
+
+
+@pytest.mark.parametrize("customer_id", sorted(SHOP_CUSTOMER_EXPECTED))
+def test_stg_customers_phone_e164(conn, customer_id):
+    phone = fetch_one_value(
+        conn, "select phone_e164 from staging.stg_shop__customers where customer_id = %s", (customer_id,)
+    )
+    assert phone == SHOP_CUSTOMER_EXPECTED[customer_id][0]
+
+
+@pytest.mark.parametrize("customer_id", sorted(SHOP_CUSTOMER_EXPECTED))
+def test_stg_customers_birth_date(conn, customer_id):
+    birth = fetch_one_value(
+        conn,
+        "select birth_date::text from staging.stg_shop__customers where customer_id = %s",
+        (customer_id,),
+    )
+    assert birth == SHOP_CUSTOMER_EXPECTED[customer_id][1]
+
+
+@pytest.mark.parametrize("customer_id", sorted(SHOP_CUSTOMER_EXPECTED))
+def test_stg_customers_gender(conn, customer_id):
+    gender = fetch_one_value(
+        conn, "select gender from staging.stg_shop__customers where customer_id = %s", (customer_id,)
+    )
+    assert gender == SHOP_CUSTOMER_EXPECTED[customer_id][2]
+
+
+@pytest.mark.parametrize(
+    ("phone", "country", "expected"),
+    [
+        ("+44 (0)20 7946 0958", "GB", "+442079460958"),
+        ("07400 123456", "GB", "+447400123456"),
+        ("447400123456", "GB", "+447400123456"),
+        ("5511912345678", "BR", "+5511912345678"),
+        ("011 55 11 91234 5678", "BR", "+5511912345678"),
+        ("011 91234-5678", "BR", "+5511912345678"),
+        ("8613800138000", "CN", "+8613800138000"),
+        ("138-0013-8000", "CN", "+8613800138000"),
+        ("0049 171 1234567", "DE", "+491711234567"),
+        ("0171/1234567", "DE", "+491711234567"),
+        ("1-415-555-0134", "US", "+14155550134"),
+        ("415.555.0134", "US", "+14155550134"),
+        ("0 21 11 91234 5678", "BR", "+5511912345678"),
+        ("+1 015 555 0134", "US", None),
+        ("555-0134", "US", None),
+        ("0171 1234567", "DE", "+491711234567"),
+        ("12345678", "FR", None),
+        ("", "US", None),
+        (None, "US", None),
+    ],
+)
+def test_to_e164_more_formats(conn, phone, country, expected, built):
+    # The macro is compiled into the view; the same SQL runs here on literal values.
+    sql = (
+        built["run"].target_path
+        / "compiled"
+        / "customer_warehouse"
+        / "models"
+        / "staging"
+        / "shop"
+        / "stg_shop__customers.sql"
+    ).read_text()
+    start = sql.index("(\n        select\n            case\n                when candidate.e164")
+    end = sql.index(" as phone_e164")
+    # Double the % of LIKE patterns so psycopg2 does not read them as placeholders.
+    expression = sql[start:end].replace("%", "%%").replace("coalesce(phone,", "coalesce(%(phone)s::text,")
+    expression = expression.replace("coalesce(country_code,", "coalesce(%(country)s::text,")
+    value = fetch_one_value(conn, f"select {expression}", {"phone": phone, "country": country})
+    assert value == expected
+
+
+def test_stg_customers_latest_version(conn):
+    email = fetch_one_value(conn, "select email from staging.stg_shop__customers where customer_id = 1")
+    assert email == "ann.lee@example.com"
+
+
+def test_stg_customers_latest_load_on_tie(conn):
+    email = fetch_one_value(conn, "select email from staging.stg_shop__customers where customer_id = 10")
+    assert email == "second@example.com"
+
+
+def test_stg_customers_one_row_per_id(conn):
+    count = fetch_one_value(conn, "select count(*) from staging.stg_shop__customers")
+    assert count == len({row["customer_id"] for row in SHOP_CUSTOMERS})
+
+
+def test_stg_payments_statuses_lowercased(conn):
+    statuses = {
+        row[0] for row in fetch_all(conn, "select distinct payment_status from staging.stg_shop__payments")
+    }
+    assert statuses == {"captured", "refunded", "failed", "pending"}
+
+
+def test_stg_events_deduplicated(conn):
+    count = fetch_one_value(conn, "select count(*) from staging.stg_shop__events")
+    assert count == len({row["event_id"] for row in SHOP_EVENTS})
+
+
+def test_stg_addresses_postcode_keeps_zero(conn):
+    postcode = fetch_one_value(conn, "select postcode from staging.stg_shop__addresses where address_id = 3")
+    assert postcode == "02134"
+
+
+def test_stg_olist_customer_zip_padded(conn):
+    rows = dict(fetch_all(conn, "select customer_id, zip_code_prefix from staging.stg_olist__customers"))
+    assert rows == {"oc-1": "08775", "oc-2": "01001", "oc-3": "12345", "oc-4": "99999"}
+
+
+def test_stg_olist_seller_zip_padded(conn):
+    zip_code = fetch_one_value(
+        conn, "select zip_code_prefix from staging.stg_olist__sellers where seller_id = 'os-1'"
+    )
+    assert zip_code == "01234"
+
+
+@pytest.mark.parametrize("order_id", sorted(OLIST_ORDERED_AT_UTC))
+def test_stg_olist_orders_utc_across_dst(conn, order_id):
+    purchased = fetch_one_value(
+        conn, "select purchased_at from staging.stg_olist__orders where order_id = %s", (order_id,)
+    )
+    assert purchased == OLIST_ORDERED_AT_UTC[order_id]
+
+
+def test_stg_olist_orders_later_load_wins(conn):
+    status = fetch_one_value(
+        conn, "select order_status from staging.stg_olist__orders where order_id = 'oo-3'"
+    )
+    assert status == "delivered"
+
+
+def test_stg_olist_reviews_shared_review_id(conn):
+    rows = fetch_all(
+        conn, "select order_id from staging.stg_olist__order_reviews where review_id = 'rv-1' order by 1"
+    )
+    assert rows == [("oo-1",), ("oo-2",)]
+
+
+def test_stg_olist_products_translation(conn):
+    rows = dict(fetch_all(conn, "select product_id, category_name_english from staging.stg_olist__products"))
+    assert rows == {"op-1": "health_beauty", "op-2": None}
+
+
+def test_stg_olist_geolocation_exact_duplicates(conn):
+    count = fetch_one_value(conn, "select count(*) from staging.stg_olist__geolocation")
+    assert count == 2
+
+
+def test_schemas_have_no_prefix(conn):
+    schemas = {
+        row[0]
+        for row in fetch_all(
+            conn,
+            "select distinct table_schema from information_schema.tables"
+            " where table_schema not in ('pg_catalog', 'information_schema', 'raw', 'audit', 'public')",
+        )
+    }
+    assert schemas == {"staging", "intermediate", "marts_build"}
+
+
+def test_nothing_written_to_marts(conn):
+    count = fetch_one_value(
+        conn, "select count(*) from information_schema.schemata where schema_name = 'marts'"
+    )
+    assert count == 0
+
+
+def test_dim_customers_one_row_per_account(conn):
+    rows = dict(fetch_all(conn, "select source, count(*) from marts_build.dim_customers group by source"))
+    assert rows == {"shop": 10, "olist": 4}
+
+
+def test_dim_customers_key_is_hmac(conn):
+    key = pseudonymize_in_sql(conn, "shop:1")
+    matches = fetch_one_value(
+        conn, "select count(*) from marts_build.dim_customers where customer_key = %s", (key,)
+    )
+    assert matches == 1
+
+
+def test_dim_customers_person_ref_shared(conn):
+    first = pseudonymize_in_sql(conn, "olist:person-1")
+    rows = fetch_all(conn, "select person_ref_key from marts_build.dim_customers where source = 'olist'")
+    assert len(rows) == 4
+    assert [row[0] for row in rows].count(first) == 2
+    assert len({row[0] for row in rows}) == 3
+
+
+def test_dim_customers_soft_delete_flag(conn):
+    deleted = fetch_one_value(conn, "select count(*) from marts_build.dim_customers where is_deleted")
+    assert deleted == 1
+
+
+def test_dim_customers_birth_plausibility(conn):
+    rows = fetch_all(
+        conn,
+        "select is_birth_date_plausible, count(*) from marts_build.dim_customers"
+        " where source = 'shop' group by 1 order by 1 nulls last",
+    )
+    # Customers 1 to 5 plausible; 8 (future) and 9 (1890) implausible; 6, 7, 10 unknown.
+    assert rows == [(False, 2), (True, 5), (None, 3)]
+
+
+def test_dim_customers_age_band(conn):
+    today = fetch_one_value(conn, "select current_date")
+    bands = {
+        row[0]
+        for row in fetch_all(
+            conn, "select age_band from marts_build.dim_customers where is_birth_date_plausible"
+        )
+    }
+    assert bands == {_age_band(date(1990, 4, 17), today)}
+
+
+def test_dim_customers_implausible_band_unknown(conn):
+    bands = {
+        row[0]
+        for row in fetch_all(
+            conn, "select age_band from marts_build.dim_customers where not is_birth_date_plausible"
+        )
+    }
+    assert bands == {"unknown"}
+
+
+def test_dim_customers_valid_email_flags(conn):
+    rows = fetch_all(
+        conn,
+        "select has_valid_email, count(*) from marts_build.dim_customers"
+        " where source = 'shop' group by 1 order by 1",
+    )
+    assert rows == [(False, 1), (True, 9)]
+
+
+def test_dim_customers_valid_phone_flags(conn):
+    rows = fetch_all(
+        conn,
+        "select has_valid_phone, count(*) from marts_build.dim_customers"
+        " where source = 'shop' group by 1 order by 1",
+    )
+    assert rows == [(False, 1), (True, 9)]
+
+
+def test_dim_customers_olist_flags_null(conn):
+    count = fetch_one_value(
+        conn,
+        "select count(*) from marts_build.dim_customers where source = 'olist'"
+        " and (has_valid_email is not null or has_valid_phone is not null)",
+    )
+    assert count == 0
+
+
+def test_dim_customers_default_address_city(conn):
+    key = pseudonymize_in_sql(conn, "shop:4")
+    cities = fetch_all(conn, "select city from marts_build.dim_customers where customer_key = %s", (key,))
+    assert cities == [("Boston",)]
+
+
+def test_dim_customers_olist_signup_month(conn):
+    key = pseudonymize_in_sql(conn, "olist:oc-1")
+    month = fetch_one_value(
+        conn, "select signup_month from marts_build.dim_customers where customer_key = %s", (key,)
+    )
+    assert month == date(2017, 10, 1)
+
+
+def _order(conn, source_order_id: str) -> dict:
+    with conn.cursor() as cursor:
+        cursor.execute("select * from marts_build.fct_orders where source_order_id = %s", (source_order_id,))
+        columns = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    assert len(rows) == 1, f"expected one fct_orders row for order {source_order_id}, got {len(rows)}"
+    return dict(zip(columns, rows[0], strict=True))
+
+
+def test_fct_orders_excludes_soft_deleted(conn):
+    ids = {
+        row[0]
+        for row in fetch_all(conn, "select source_order_id from marts_build.fct_orders where source = 'shop'")
+    }
+    assert ids == {"1", "2", "4", "5"}
+
+
+def test_fct_orders_latest_status(conn):
+    assert _order(conn, "1")["order_status"] == "completed"
+
+
+def test_fct_orders_items_amount(conn):
+    assert _order(conn, "1")["items_amount"] == Decimal("24.50")
+
+
+def test_fct_orders_order_total(conn):
+    assert _order(conn, "1")["order_total"] == Decimal("29.50")
+
+
+def test_fct_orders_without_items_kept(conn):
+    order = _order(conn, "2")
+    assert order["item_count"] == 0
+    assert order["items_amount"] == Decimal("0.00")
+    assert order["order_total"] == Decimal("4.99")
+
+
+def test_fct_orders_split_payment_net(conn):
+    assert _order(conn, "5")["payment_total"] == Decimal("45.00")
+
+
+def test_fct_orders_refunded_cancelled(conn):
+    order = _order(conn, "4")
+    assert order["is_cancelled"] is True
+    assert order["payment_total"] == Decimal("0.00")
+
+
+def test_fct_orders_currency_uppercase(conn):
+    assert _order(conn, "1")["currency"] == "USD"
+
+
+def test_fct_orders_olist_freight_as_shipping(conn):
+    order = _order(conn, "oo-1")
+    assert order["shipping_amount"] == Decimal("20.02")
+    assert order["order_total"] == Decimal("170.17")
+
+
+def test_fct_orders_olist_order_date_utc(conn):
+    assert _order(conn, "oo-2")["order_date"] == date(2018, 2, 18)
+
+
+def test_fct_orders_olist_payment_total(conn):
+    total = fetch_one_value(
+        conn, "select sum(payment_total) from marts_build.fct_orders where source = 'olist'"
+    )
+    assert total == Decimal(OLIST_PAYMENT_TOTAL)
+
+
+def test_fct_orders_olist_all_orders(conn):
+    count = fetch_one_value(conn, "select count(*) from marts_build.fct_orders where source = 'olist'")
+    assert count == 5
+
+
+def test_fct_order_items_lines(conn):
+    rows = dict(fetch_all(conn, "select source, count(*) from marts_build.fct_order_items group by source"))
+    assert rows == {"shop": 4, "olist": 4}
+
+
+def test_fct_order_items_seller_key_only_olist(conn):
+    rows = dict(
+        fetch_all(conn, "select source, count(seller_key) from marts_build.fct_order_items group by source")
+    )
+    assert rows == {"shop": 0, "olist": 4}
+
+
+def test_rfm_scores_olist_customers(conn):
+    keys = {
+        pseudonymize_in_sql(conn, f"olist:{customer_id}"): customer_id
+        for customer_id in ("oc-1", "oc-2", "oc-3")
+    }
+    rows = fetch_all(
+        conn, "select customer_key, rfm_cell from marts_build.customer_rfm where source = 'olist'"
+    )
+    cells = {keys.get(key, key): cell for key, cell in rows}
+    # oc-1: oldest, 1 order, 170.17; oc-2: middle, 1 order, 19.99; oc-3: newest, 2 orders, 35.55.
+    assert cells == {"oc-1": "115", "oc-2": "311", "oc-3": "553"}
+
+
+def test_rfm_excludes_cancelled_only(conn):
+    rows = dict(fetch_all(conn, "select source, count(*) from marts_build.customer_rfm group by source"))
+    assert rows == {"shop": 2, "olist": 3}
+
+
+def test_rfm_as_of_per_source(conn):
+    rows = dict(
+        fetch_all(conn, "select source, min(as_of_date) from marts_build.customer_rfm group by source")
+    )
+    assert rows == {"shop": date(2024, 4, 1), "olist": date(2018, 7, 1)}
+
+
+def test_rfm_ties_share_score(conn):
+    scores = fetch_all(
+        conn,
+        "select count(distinct f_score) from marts_build.customer_rfm"
+        " where source = 'olist' and frequency = 1",
+    )
+    assert scores == [(1,)]
+
+
+def test_segments_named(conn):
+    rows = fetch_all(
+        conn, "select segment from marts_build.customer_segments where source = 'olist' order by 1"
+    )
+    assert rows == [("about_to_sleep",), ("lost",), ("loyal",)]
+
+
+def test_segments_cover_rfm(conn):
+    missing = fetch_one_value(
+        conn,
+        "select count(*) from marts_build.customer_rfm r left join marts_build.customer_segments s"
+        " using (customer_key) where s.segment is null",
+    )
+    assert missing == 0
+
+
+def _raw_identifiers(conn) -> list[str]:
+    rows = fetch_all(
+        conn,
+        "select unnest(array[email, lower(trim(email)), phone, given_name, family_name, full_name,"
+        " birth_date, signup_device_id, signup_ip]) from raw.shop_customers"
+        " union select line1 from raw.shop_addresses"
+        " union select unnest(array[device_id, ip]) from raw.shop_events",
+    )
+    return [row[0] for row in rows if row[0]]
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_marts_hold_no_raw_identifier(conn, mart):
+    identifiers = _raw_identifiers(conn)
+    columns = [
+        row[0]
+        for row in fetch_all(
+            conn,
+            "select column_name from information_schema.columns where table_schema = 'marts_build'"
+            " and table_name = %s and data_type = 'text'",
+            (mart,),
+        )
+    ]
+    leaks = [
+        column
+        for column in columns
+        if fetch_one_value(
+            conn, f"select count(*) from marts_build.{mart} where {column} = any(%s)", (identifiers,)
+        )
+    ]
+    assert leaks == []
+
+
+def test_rfm_as_of_var_override(built, conn):
+    # Rebuilds customer_rfm, so it runs last in this module.
+    result = run_dbt(
+        built["settings"],
+        ["run", "--select", "customer_rfm", "--vars", "{rfm_as_of: '2019-01-01'}"],
+        built["run"],
+    )
+    assert result.returncode == 0, dbt_failure_message(result)
+    dates = fetch_all(conn, "select distinct as_of_date from marts_build.customer_rfm")
+    assert dates == [(date(2019, 1, 1),)]
