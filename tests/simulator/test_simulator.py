@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from customer_warehouse import platform_schema as ps
 from customer_warehouse.simulator import SimulationError, advance, main, simulate
+from customer_warehouse.simulator import run as run_module
+from customer_warehouse.simulator.reference import CITIES, POSTCODE_DIGITS
 
 SIZE = 1_000
 SEED = 7
@@ -359,3 +361,169 @@ def test_advance_deterministic(advanced, mysql_database, tmp_path):
     simulate(other, SIZE, SEED, tmp_path / "events", tmp_path / "truth", progress=False)
     advance(other, SEED, 1, tmp_path / "events", tmp_path / "truth", progress=False)
     assert _table_digest(other) == _table_digest(url)
+
+
+def _address_problems(rows) -> list[str]:
+    """Return every address whose city, state and postcode disagree with the reference cities."""
+    cities = {(country, city.name): city for country, listed in CITIES.items() for city in listed}
+    problems = []
+    for address_id, country, city_name, state, postcode in rows:
+        city = cities.get((country, city_name))
+        if city is None:
+            problems.append(f"address {address_id}: city {city_name!r} not listed for {country}")
+        elif state != city.state:
+            problems.append(f"address {address_id}: state {state!r}, expected {city.state!r}")
+        elif not _postcode_fits(country, city, postcode):
+            problems.append(f"address {address_id}: postcode {postcode!r} not in {city_name}")
+    return problems
+
+
+def _postcode_fits(country: str, city, postcode: str) -> bool:
+    if country == "GB":
+        outward, _, inward = postcode.partition(" ")
+        return outward in city.postcode_prefix.split() and re.fullmatch(r"\d[A-Z]{2}", inward) is not None
+    if country == "BR":
+        return re.fullmatch(r"\d{5}-\d{3}", postcode) is not None and postcode.replace("-", "").startswith(
+            city.postcode_prefix
+        )
+    digits_ok = re.fullmatch(rf"\d{{{POSTCODE_DIGITS[country]}}}", postcode) is not None
+    if country == "CN":
+        digits_ok = digits_ok and postcode.endswith("00")
+    return digits_ok and postcode.startswith(city.postcode_prefix)
+
+
+def _addresses(url: str) -> list:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("select address_id, country_code, city, state, postcode from addresses")
+        ).all()
+    engine.dispose()
+    return rows
+
+
+def test_addresses_match_reference(pg_run):
+    rows = _addresses(pg_run[0])
+    assert len(rows) == pg_run[2].rows["addresses"]
+    assert _address_problems(rows) == []
+
+
+def test_changed_addresses_match_reference(advanced):
+    url, home, _, _, _ = advanced
+    with (home / "truth" / "advance_changes.csv").open(encoding="utf-8") as handle:
+        moved = {int(r["key"]) for r in csv.DictReader(handle) if r["change"] == "address_change"}
+    rows = [row for row in _addresses(url) if row[0] in moved]
+    assert len(rows) == len(moved)
+    assert _address_problems(rows) == []
+
+
+def test_address_check_detects_mismatch():
+    rows = [
+        (1, "US", "Boston", "NY", "02110"),
+        (2, "US", "Boston", "MA", "90001"),
+        (3, "DE", "Atlantis", "Bayern", "80331"),
+        (4, "GB", "Leeds", "West Yorkshire", "M1 1AA"),
+    ]
+    assert len(_address_problems(rows)) == 4
+
+
+@pytest.fixture(scope="module")
+def chunked(pg_database, tmp_path_factory):
+    """A PostgreSQL platform written in three chunks, before and after one advance step."""
+    url = pg_database("chunked")
+    home = tmp_path_factory.mktemp("chunked")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(run_module, "CHUNK_CUSTOMERS", 400)
+    try:
+        summary = simulate(url, SIZE, SEED, home / "events", home / "truth", progress=False)
+    finally:
+        patch.undo()
+    before = _snapshot(url)
+    stepped = advance(url, SEED, 1, home / "events", home / "truth", progress=False)
+    return url, home, summary, before, _snapshot(url), stepped
+
+
+def test_chunks_split_evenly():
+    assert run_module.chunk_sizes(1_000_000) == [100_000] * 10
+    assert run_module.chunk_sizes(150_001) == [75_001, 75_000]
+
+
+def test_chunked_ids_contiguous(chunked):
+    _, _, summary, before, _, _ = chunked
+    assert sorted(before["customers"]) == list(range(1, SIZE + 1))
+    assert sorted(before["orders"]) == list(range(1, summary.rows["orders"] + 1))
+    assert sorted(before["addresses"]) == list(range(1, summary.rows["addresses"] + 1))
+
+
+def test_chunked_truth_covers_accounts(chunked):
+    _, home, summary, _, _, _ = chunked
+    rows = _truth(home / "truth")
+    assert len(rows) == summary.rows["customers"] + _advance_new(home)
+    person = {r["customer_id"]: r["person_id"] for r in rows}
+    duplicates = [r for r in rows if r["duplicate_of_customer_id"]]
+    assert duplicates
+    assert all(person[r["duplicate_of_customer_id"]] == r["person_id"] for r in duplicates)
+
+
+def _advance_new(home: Path) -> int:
+    run = json.loads((home / "truth" / "simulation.json").read_text(encoding="utf-8"))
+    return sum(step["rows"]["customers"] for step in run["steps"])
+
+
+def test_chunked_sessions_unique(chunked):
+    home = chunked[1]
+    signups = [
+        json.loads(line)
+        for path in (home / "events").glob("events-*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if '"signup"' in line
+    ]
+    assert len(signups) == SIZE + _advance_new(home)
+    assert len({e["session_id"] for e in signups}) == len(signups)
+    assert not list((home / "events").glob(".spool-*"))
+
+
+def test_chunked_event_count(chunked):
+    _, home, summary, _, _, stepped = chunked
+    lines = sum(
+        len(path.read_text(encoding="utf-8").splitlines())
+        for path in (home / "events").glob("events-*.jsonl")
+    )
+    assert lines == summary.events + stepped.events
+
+
+def test_postgres_advance_moves_orders(chunked):
+    _, _, _, before, after, _ = chunked
+    changed = [
+        k for k, row in before["orders"].items() if after["orders"][k].order_status != row.order_status
+    ]
+    assert changed
+    assert all(after["orders"][k].updated_at > before["orders"][k].updated_at for k in changed)
+
+
+def test_postgres_advance_captures_payments(chunked):
+    url, _, _, before, after, _ = chunked
+    paid = [
+        k
+        for k, row in before["orders"].items()
+        if row.order_status == "placed" and after["orders"][k].order_status == "paid"
+    ]
+    assert paid
+    ids = ",".join(str(k) for k in paid)
+    pending = _scalar(
+        url, f"select count(*) from payments where payment_status = 'pending' and order_id in ({ids})"
+    )
+    assert pending == 0
+
+
+def test_postgres_advance_soft_deletes(chunked):
+    url, home, _, before, after, _ = chunked
+    deleted = [
+        k
+        for k, row in before["customers"].items()
+        if row.deleted_at is None and after["customers"][k].deleted_at
+    ]
+    assert deleted
+    ids = ",".join(str(k) for k in deleted)
+    live = _scalar(url, f"select count(*) from addresses where deleted_at is null and customer_id in ({ids})")
+    assert live == 0

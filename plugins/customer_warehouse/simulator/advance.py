@@ -16,64 +16,21 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from customer_warehouse import platform_schema as ps
 from customer_warehouse.db import engine as make_engine
 from customer_warehouse.simulator import commerce, truth, writer
 from customer_warehouse.simulator.events import EventBuilder
 from customer_warehouse.simulator.places import draw_places
+from customer_warehouse.simulator.platform_rows import Platform, epoch_seconds
 from customer_warehouse.simulator.pools import Pools, build_pools
 from customer_warehouse.simulator.population import build_population, customer_columns
 from customer_warehouse.simulator.run import defect_counts
 from customer_warehouse.simulator.settings import DAY_SECONDS, AdvanceRates, DefectRates, SimulationSummary
-from customer_warehouse.simulator.textops import NULL_TS
 
 log = logging.getLogger(__name__)
 NEXT_STATUS = {"placed": "paid", "paid": "shipped", "shipped": "delivered"}
 Change = tuple[str, int, str]
-
-
-def _epoch(value: datetime | None) -> int:
-    if value is None:
-        return NULL_TS
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-class Platform:
-    """Reads and updates the platform tables of one ``advance`` step."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.aware = engine.dialect.name == "postgresql"
-
-    def column(self, table: sa.Table, *names: str, where=None) -> list[np.ndarray]:
-        query = sa.select(*(table.c[n] for n in names)).order_by(table.primary_key.columns.values()[0])
-        if where is not None:
-            query = query.where(where)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [np.array([r[i] for r in rows], dtype=object) for i in range(len(names))]
-
-    def max_of(self, column: sa.Column) -> int | datetime | None:
-        with self.engine.connect() as conn:
-            return conn.scalar(sa.select(sa.func.max(column)))
-
-    def stamp(self, ts: int) -> datetime:
-        value = datetime.fromtimestamp(int(ts), tz=UTC)
-        return value if self.aware else value.replace(tzinfo=None)
-
-    def update(self, table: sa.Table, rows: list[dict]) -> None:
-        """Update rows by primary key; each dict holds ``_key`` and the new column values."""
-        if not rows:
-            return
-        key = table.primary_key.columns.values()[0]
-        values = {name: sa.bindparam(name) for name in rows[0] if name != "_key"}
-        statement = table.update().where(key == sa.bindparam("_key")).values(values)
-        with self.engine.begin() as conn:
-            conn.execute(statement, rows)
 
 
 def advance(
@@ -159,31 +116,38 @@ def _add_new_rows(
 
 
 def _buyers(rng, platform: Platform, new_cust: dict, new_addr: dict, window, rates: AdvanceRates) -> dict:
-    """Choose today's buyers among active customers (new ones included) with their default addresses."""
-    ids, country, signup_device, signup_ip, channel = platform.column(
+    """Choose today's buyers among active customers with their default addresses."""
+    n_orders = int(platform.max_of(ps.orders.c.order_id) or 0)
+    active = ps.customers.c.deleted_at.is_(None)
+    ids, country, signup_device, signup_ip, channel = platform.sample(
+        rng,
         ps.customers,
+        0.0,
+        max(10, round(n_orders * rates.new_orders)),
         "customer_id",
         "country_code",
         "signup_device_id",
         "signup_ip",
         "signup_channel",
-        where=ps.customers.c.deleted_at.is_(None),
+        where=active,
     )
-    address_owner, address_id = platform.column(
-        ps.addresses, "customer_id", "address_id", where=ps.addresses.c.is_default.is_(True)
+    ids = ids.astype(np.int64)
+    address_id, address_owner = platform.rows_with_keys(
+        ps.addresses,
+        ps.addresses.c.customer_id,
+        ids,
+        "address_id",
+        "customer_id",
+        where=ps.addresses.c.is_default.is_(True),
     )
-    n_orders = int(platform.max_of(ps.orders.c.order_id) or 0)
-    count = max(10, round(n_orders * rates.new_orders))
-    chosen = np.unique(rng.choice(len(ids), size=min(count, len(ids)), replace=False))
-    ids = ids[chosen].astype(np.int64)
     # Orders are built with stand-in customers created at the start of the day, so every order falls on it.
     stand_in = {
         "customer_id": ids,
         "created_at": np.full(len(ids), window[0]),
-        "country_code": country[chosen],
-        "signup_device_id": signup_device[chosen],
-        "signup_ip": signup_ip[chosen],
-        "signup_channel": channel[chosen],
+        "country_code": country,
+        "signup_device_id": signup_device,
+        "signup_ip": signup_ip,
+        "signup_channel": channel,
     }
     addresses = {
         "customer_id": address_owner.astype(np.int64),
@@ -205,10 +169,12 @@ def _move_orders(rng, platform: Platform, window) -> list[Change]:
         "order_id",
         "order_status",
         "order_total",
-        where=ps.orders.c.ordered_at < platform.stamp(window[0]),
+        where=sa.and_(
+            ps.orders.c.ordered_at < platform.stamp(window[0]),
+            ps.orders.c.order_status.in_(list(NEXT_STATUS)),
+        ),
     )
-    movable = np.flatnonzero(np.isin(status, list(NEXT_STATUS)))
-    chosen = movable[rng.random(len(movable)) < 0.5]
+    chosen = np.flatnonzero(rng.random(len(order_id)) < 0.5)
     stamps = _day_stamps(rng, window, len(chosen))
     platform.update(
         ps.orders,
@@ -221,25 +187,22 @@ def _move_orders(rng, platform: Platform, window) -> list[Change]:
             for i, t in zip(chosen, stamps, strict=True)
         ],
     )
-    _capture_payments(
-        platform,
-        order_id[chosen][status[chosen] == "placed"],
-        total[chosen][status[chosen] == "placed"],
-        stamps[status[chosen] == "placed"],
-    )
+    paid_now = status[chosen] == "placed"
+    _capture_payments(platform, order_id[chosen][paid_now], stamps[paid_now])
     return [("orders", int(order_id[i]), "status_change") for i in chosen]
 
 
-def _capture_payments(platform: Platform, order_ids, totals, stamps) -> None:
+def _capture_payments(platform: Platform, order_ids: np.ndarray, stamps: np.ndarray) -> None:
     """Turn the pending payment of each newly paid order into a captured one."""
-    payment_order, payment_id, payment_status = platform.column(
-        ps.payments, "order_id", "payment_id", "payment_status"
+    payment_id, payment_order = platform.rows_with_keys(
+        ps.payments,
+        ps.payments.c.order_id,
+        order_ids,
+        "payment_id",
+        "order_id",
+        where=ps.payments.c.payment_status == "pending",
     )
-    pending = {
-        int(o): int(p)
-        for o, p, s in zip(payment_order, payment_id, payment_status, strict=True)
-        if s == "pending"
-    }
+    pending = {int(o): int(p) for o, p in zip(payment_order, payment_id, strict=True)}
     rows = [
         {
             "_key": pending[int(o)],
@@ -253,22 +216,22 @@ def _capture_payments(platform: Platform, order_ids, totals, stamps) -> None:
     platform.update(ps.payments, rows)
 
 
-def _sample(rng, keys: np.ndarray, share: float, minimum: int) -> np.ndarray:
-    count = min(len(keys), max(minimum, round(len(keys) * share)))
-    return np.sort(rng.choice(keys, size=count, replace=False)) if count else keys[:0]
-
-
 def _change_addresses(rng, platform: Platform, pools: Pools, window) -> list[Change]:
     """Move some customers to a new address in their country, keeping city, state and postcode consistent."""
-    address_id, country = platform.column(
-        ps.addresses, "address_id", "country_code", where=ps.addresses.c.deleted_at.is_(None)
+    address_id, country = platform.sample(
+        rng,
+        ps.addresses,
+        AdvanceRates().address_changes,
+        3,
+        "address_id",
+        "country_code",
+        where=ps.addresses.c.deleted_at.is_(None),
     )
-    index = _sample(rng, np.arange(len(address_id)), AdvanceRates().address_changes, 3)
-    places = draw_places(rng, pools, country[index].astype(str))
-    stamps = _day_stamps(rng, window, len(index))
+    places = draw_places(rng, pools, country.astype(str))
+    stamps = _day_stamps(rng, window, len(address_id))
     rows = [
         {
-            "_key": int(address_id[i]),
+            "_key": int(address_id[k]),
             "line1": str(places.line1[k]),
             "line2": places.line2[k],
             "city": str(places.city[k]),
@@ -276,31 +239,37 @@ def _change_addresses(rng, platform: Platform, pools: Pools, window) -> list[Cha
             "postcode": str(places.postcode[k]),
             "updated_at": platform.stamp(stamps[k]),
         }
-        for k, i in enumerate(index)
+        for k in range(len(address_id))
     ]
     platform.update(ps.addresses, rows)
-    return [("addresses", int(address_id[i]), "address_change") for i in index]
+    return [("addresses", int(a), "address_change") for a in address_id]
 
 
 def _edit_contacts(rng, platform: Platform, window) -> list[Change]:
     """Edit emails (a new provider) and phones (the same number retyped without separators)."""
-    ids, email, phone = platform.column(
-        ps.customers, "customer_id", "email", "phone", where=ps.customers.c.deleted_at.is_(None)
+    ids, email, phone = platform.sample(
+        rng,
+        ps.customers,
+        AdvanceRates().contact_edits,
+        4,
+        "customer_id",
+        "email",
+        "phone",
+        where=ps.customers.c.deleted_at.is_(None),
     )
-    index = _sample(rng, np.arange(len(ids)), AdvanceRates().contact_edits, 4)
-    stamps = _day_stamps(rng, window, len(index))
+    stamps = _day_stamps(rng, window, len(ids))
     email_rows, phone_rows, changes = [], [], []
-    for k, i in enumerate(index):
-        if k % 2 == 0 and email[i]:
-            local = str(email[i]).strip().split("@")[0]
+    for k in range(len(ids)):
+        if k % 2 == 0 and email[k]:
+            local = str(email[k]).strip().split("@")[0]
             email_rows.append(
-                {"_key": int(ids[i]), "email": f"{local}@proton.me", "updated_at": platform.stamp(stamps[k])}
+                {"_key": int(ids[k]), "email": f"{local}@proton.me", "updated_at": platform.stamp(stamps[k])}
             )
-            changes.append(("customers", int(ids[i]), "email_edit"))
-        elif phone[i]:
-            digits = "".join(ch for ch in str(phone[i]) if ch.isdigit() or ch == "+")
-            phone_rows.append({"_key": int(ids[i]), "phone": digits, "updated_at": platform.stamp(stamps[k])})
-            changes.append(("customers", int(ids[i]), "phone_edit"))
+            changes.append(("customers", int(ids[k]), "email_edit"))
+        elif phone[k]:
+            digits = "".join(ch for ch in str(phone[k]) if ch.isdigit() or ch == "+")
+            phone_rows.append({"_key": int(ids[k]), "phone": digits, "updated_at": platform.stamp(stamps[k])})
+            changes.append(("customers", int(ids[k]), "phone_edit"))
     platform.update(ps.customers, email_rows)
     platform.update(ps.customers, phone_rows)
     return changes
@@ -308,8 +277,15 @@ def _edit_contacts(rng, platform: Platform, window) -> list[Change]:
 
 def _soft_delete(rng, platform: Platform, window) -> list[Change]:
     """Soft delete some customers and their addresses: ``deleted_at`` set, ``updated_at`` bumped."""
-    (ids,) = platform.column(ps.customers, "customer_id", where=ps.customers.c.deleted_at.is_(None))
-    chosen = _sample(rng, ids.astype(np.int64), AdvanceRates().soft_deletes, 2)
+    (chosen,) = platform.sample(
+        rng,
+        ps.customers,
+        AdvanceRates().soft_deletes,
+        2,
+        "customer_id",
+        where=ps.customers.c.deleted_at.is_(None),
+    )
+    chosen = chosen.astype(np.int64)
     stamps = _day_stamps(rng, window, len(chosen))
     platform.update(
         ps.customers,
@@ -318,7 +294,9 @@ def _soft_delete(rng, platform: Platform, window) -> list[Change]:
             for c, t in zip(chosen, stamps, strict=True)
         ],
     )
-    owner, address_id = platform.column(ps.addresses, "customer_id", "address_id")
+    address_id, owner = platform.rows_with_keys(
+        ps.addresses, ps.addresses.c.customer_id, chosen, "address_id", "customer_id"
+    )
     when = dict(zip(chosen.tolist(), stamps.tolist(), strict=True))
     platform.update(
         ps.addresses,
@@ -329,38 +307,41 @@ def _soft_delete(rng, platform: Platform, window) -> list[Change]:
                 "updated_at": platform.stamp(when[int(o)]),
             }
             for o, a in zip(owner, address_id, strict=True)
-            if int(o) in when
         ],
     )
     return [("customers", int(c), "soft_delete") for c in chosen]
 
 
 def _late_updates(rng, platform: Platform) -> list[Change]:
-    """Commit updates stamped 1-30 minutes before the latest ``updated_at`` already in each table."""
+    """Commit updates stamped 1-30 minutes before the latest ``updated_at`` already in each table.
+
+    Only rows last updated more than 30 minutes before that latest stamp are eligible, so
+    every late update still moves its row's ``updated_at`` forward.
+    """
     changes: list[Change] = []
     for table, column, flip in (
         (ps.customers, "marketing_opt_in", None),
         (ps.orders, "order_status", "delivered"),
     ):
-        latest = _epoch(platform.max_of(table.c.updated_at))
-        keys, current, updated = platform.column(
-            table, table.primary_key.columns.values()[0].name, column, "updated_at"
+        latest = epoch_seconds(platform.max_of(table.c.updated_at))
+        eligible = table.c.updated_at < platform.stamp(latest - 1800)
+        if flip is not None:
+            eligible = sa.and_(eligible, table.c[column] == "shipped")
+        key = table.primary_key.columns.values()[0].name
+        keys, current = platform.sample(
+            rng, table, AdvanceRates().late_updates, 3, key, column, where=eligible
         )
         stamps = latest - rng.integers(60, 1800, len(keys))
-        eligible = np.flatnonzero(np.array([_epoch(u) for u in updated]) < stamps)
-        if flip is not None:
-            eligible = eligible[current[eligible] == "shipped"]
-        chosen = _sample(rng, eligible, AdvanceRates().late_updates, 3)
         rows = [
             {
                 "_key": int(keys[i]),
                 column: (not current[i]) if flip is None else flip,
                 "updated_at": platform.stamp(stamps[i]),
             }
-            for i in chosen
+            for i in range(len(keys))
         ]
         platform.update(table, rows)
-        changes += [(table.name, int(keys[i]), "late_update") for i in chosen]
+        changes += [(table.name, int(k), "late_update") for k in keys]
     return changes
 
 

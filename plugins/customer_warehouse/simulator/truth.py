@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from customer_warehouse.simulator.population import Population, defects_text
 
@@ -68,5 +69,5 @@ def write_run(truth_dir: Path, run: dict) -> None:
 
 
 def max_person_id(truth_dir: Path) -> int:
-    with (truth_dir / CUSTOMERS_FILE).open(encoding="utf-8") as handle:
-        return max(int(row["person_id"]) for row in csv.DictReader(handle))
+    person_ids = pd.read_csv(truth_dir / CUSTOMERS_FILE, usecols=["person_id"], dtype={"person_id": "int64"})
+    return int(person_ids["person_id"].max())
