@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: help install install-superset install-browser demo test test-fast lint \
+.PHONY: help install install-superset install-system demo test test-fast lint \
         airflow-up airflow-down superset-up superset-down dashboards bench clean
 
 help:  ## List the targets
@@ -34,13 +34,16 @@ install: $(PIPELINE)/.installed  ## Create the pipeline environment (Airflow, db
 
 install-superset: $(SUPERSET)/.installed  ## Create the Superset environment
 
-install-browser:  ## Install Debian's Chromium for the dashboard tests (needs root)
-	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+SYSTEM_PACKAGES := chromium docker-compose
+
+install-system:  ## Install Debian's Chromium and docker-compose for the tests (needs root)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
 
 demo: install install-superset  ## Run the main job end to end on simulated data (SOURCE=olist DATA=dir for exports)
 	$(CW) demo $(if $(DATA),--olist-dir $(DATA)) $(if $(CUSTOMERS),--customers $(CUSTOMERS))
 
-test: install install-superset install-browser  ## Run every test
+test: install install-superset install-system  ## Run every test
 	$(PIPELINE)/bin/python -m pytest tests $(PYTEST_ARGS)
 
 test-fast: install  ## Run the tests that need neither a browser nor a whole DAG run

@@ -47,7 +47,10 @@ DBT_PROJECT_DIR = Path(
     os.environ.get("CW_DBT_PROJECT_DIR", Path(__file__).resolve().parents[1] / "dbt_project")
 )
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-DBT_EXECUTION_MODE = ExecutionMode(os.environ.get("CW_DBT_EXECUTION_MODE", "watcher"))
+# "local" runs one dbt build per model (model and its tests) as its own task. "watcher"
+# (Cosmos's experimental mode) runs a single dbt build watched by per-model sensors; it
+# needs a running triggerer, so dag.test() cannot run it.
+DBT_EXECUTION_MODE = ExecutionMode(os.environ.get("CW_DBT_EXECUTION_MODE", "local"))
 
 default_args = {
     "owner": "data-engineering",
@@ -123,7 +126,12 @@ def customer_warehouse():
             # dbt process's environment only, so they never reach rendered task fields.
             dbt_executable_path=venv_bin("cw-dbt"),
         ),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            # Tests that span several models (relationships) run once all their parents exist.
+            should_detach_multiple_parents_tests=True,
+        ),
         operator_args={"install_deps": False, "poke_interval": 2},
         default_args={"retries": 0},
     )
@@ -145,10 +153,10 @@ def customer_warehouse():
 
     @task
     def refresh_dashboards(run_id: str | None = None) -> list[str]:
+        from customer_warehouse.dashboards import SupersetConfig
         from customer_warehouse.dashboards import refresh_dashboards as refresh
-        from customer_warehouse.dashboards import superset_settings
 
-        return refresh(superset_settings())
+        return [item.title for item in refresh(SupersetConfig.from_settings())]
 
     @task
     def report_run(run_id: str | None = None) -> None:

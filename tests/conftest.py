@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from customer_warehouse import simulator
 from customer_warehouse.config import REPO_ROOT
 from customer_warehouse.db import drop_database, ensure_database
-from tests.support import make_settings  # noqa: F401  (shared with test modules)
+from customer_warehouse.runtime import airflow_env, venv_bin
+from tests.support import make_settings, run_dag
 
 PG_SERVER_URL = os.environ.get("CW_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 MYSQL_SERVER_URL = os.environ.get("CW_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
@@ -79,3 +84,97 @@ def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> str:
     key = secrets.token_hex(32)
     monkeypatch.setenv("CW_PSEUDONYM_KEY", key)
     return key
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """Parse the dbt project so the DAG can load ``target/manifest.json`` (no database needed)."""
+    result = subprocess.run(
+        [
+            venv_bin("dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(REPO_ROOT / "dbt_project"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "CW_DBT_HOST": "127.0.0.1",
+            "CW_DBT_PORT": "5432",
+            "CW_DBT_USER": "postgres",
+            "CW_DBT_PASSWORD": "",
+            "CW_DBT_DBNAME": "postgres",
+        },
+    )
+    assert result.returncode == 0, f"dbt parse failed:\n{result.stdout}\n{result.stderr}"
+    path = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+    assert path.is_file(), "dbt parse wrote no target/manifest.json"
+    return path
+
+
+@pytest.fixture(scope="session")
+def airflow_environment(tmp_path_factory: pytest.TempPathFactory, pg_database: Callable[[str], str]):
+    """Return a function building the environment of an Airflow process for given settings.
+
+    The metadata database is a throwaway PostgreSQL database, migrated once per session.
+    """
+    airflow_db = pg_database("airflow")
+
+    def build(cfg) -> dict[str, str]:
+        os.environ["CW_AIRFLOW_DB_URL"] = airflow_db
+        env = airflow_env(cfg)
+        env["CW_TASK_RETRIES"] = "0"
+        return env
+
+    home = tmp_path_factory.mktemp("airflow_home")
+    cfg = make_settings(home, warehouse_url=airflow_db)
+    env = build(cfg)
+    result = subprocess.run([venv_bin("airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, (
+        f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return build
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifest, olist_dir):
+    """Run the customer_warehouse DAG once on a simulated shop (1,000 customers) and the real Olist slice.
+
+    Shared by the end-to-end and dashboard tests, so the dashboards draw real pipeline output.
+    """
+    home = tmp_path_factory.mktemp("e2e")
+    cfg = make_settings(home, warehouse_url=pg_database("e2e_wh"), shop_url=pg_database("e2e_shop"))
+    simulator.simulate(
+        cfg.shop_url,
+        customers=1000,
+        seed=11,
+        events_dir=cfg.landing_dir / "events",
+        truth_dir=cfg.truth_dir,
+        progress=False,
+    )
+    shutil.copytree(olist_dir, cfg.landing_dir / "olist" / "slice-a", ignore=shutil.ignore_patterns("*.md"))
+    # A later seller export with one row that has no key, as marketplaces send them: it
+    # must be quarantined while the rest of the run goes on.
+    late = cfg.landing_dir / "olist" / "late" / "olist_sellers_dataset.csv"
+    late.parent.mkdir(parents=True)
+    late.write_text(
+        "seller_id,seller_zip_code_prefix,seller_city,seller_state\n"
+        "0000seller-late-a,01310,sao paulo,SP\n"
+        ",20040,rio de janeiro,RJ\n"
+        "0000seller-late-b,30130,belo horizonte,MG\n"
+    )
+    key = secrets.token_hex(32)
+    # A business rule stricter than the default: at least 99% of live shop accounts with a
+    # valid phone. The simulated fake sign-ups break it, so the run records a warning
+    # (which must not block publication) and the Data quality dashboard has a failure to show.
+    env = {**airflow_environment(cfg), "CW_PSEUDONYM_KEY": key, "CW_QUALITY_MIN_VALID_PHONE": "0.99"}
+    first = run_dag(env, "2026-12-04T02:00:00+00:00")
+    assert first["returncode"] == 0, first["stderr"][-6000:] + first["stdout"][-3000:]
+    eng = sa.create_engine(cfg.warehouse_url)
+    yield {"cfg": cfg, "env": env, "key": key, "engine": eng, "olist_dir": olist_dir, "first": first}
+    eng.dispose()

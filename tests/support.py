@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +28,19 @@ def run_python(code: str, env: dict[str, str], timeout: int = 1800) -> subproces
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+RUN_DAG = "import sys; from customer_warehouse.dag_run import main; sys.exit(main({argv!r}))"
+
+
+def run_dag(env: dict[str, str], logical_date: str, dag_id: str = "customer_warehouse") -> dict:
+    """Run a DAG once with dag.test() in a fresh process; return exit code, task states and output."""
+    argv = [dag_id, "--logical-date", logical_date]
+    result = run_python(RUN_DAG.format(argv=argv), env)
+    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    return {
+        "returncode": result.returncode,
+        "report": json.loads(last) if last.startswith("{") else {},
+        "stderr": result.stderr,
+        "stdout": result.stdout,
+    }

@@ -119,7 +119,7 @@ def demo(args: argparse.Namespace) -> None:
     if not args.skip_dashboards:
         from customer_warehouse import dashboards
 
-        scfg = dashboards.superset_settings()
+        scfg = dashboards.SupersetConfig.from_settings(cfg)
         dashboards.init_superset(scfg)
         dashboards.import_dashboards(scfg, cfg.warehouse_url)
         dashboards_note = "imported"

@@ -65,7 +65,7 @@ def collect_summary(settings: Settings, run_id: str | None = None) -> RunSummary
                 sa.text(
                     "select q.rule, count(*) from audit.quarantine q "
                     "join audit.load_batches b using (batch_id) "
-                    f"{run_filter.replace('run_id', 'b.run_id')} group by q.rule order by 2 desc"
+                    f"{'where b.run_id = :run_id' if run_id else ''} group by q.rule order by 2 desc"
                 ),
                 params,
             ).all()

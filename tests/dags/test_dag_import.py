@@ -10,7 +10,7 @@ IMPORT_CHECK = """
 import json, os, time
 from airflow.dag_processing.dagbag import DagBag
 started = time.monotonic()
-bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], include_examples=False)
+bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
 seconds = time.monotonic() - started
 dags = {}
 for dag_id, dag in bag.dags.items():
@@ -21,8 +21,9 @@ for dag_id, dag in bag.dags.items():
         "callbacks": [bool(t.on_failure_callback) for t in dag.tasks],
         "tasks": sorted(t.task_id for t in dag.tasks),
     }
+file_seconds = {stat.file: stat.duration.total_seconds() for stat in bag.dagbag_stats}
 errors = {path: str(error) for path, error in bag.import_errors.items()}
-print(json.dumps({"errors": errors, "dags": dags, "seconds": seconds}))
+print(json.dumps({"errors": errors, "dags": dags, "seconds": seconds, "file_seconds": file_seconds}))
 """
 
 
@@ -35,7 +36,8 @@ def _import_dags(tmp_path, airflow_environment) -> dict:
 
 def test_dags_import_without_errors(tmp_path, dbt_manifest, airflow_environment):
     report = _import_dags(tmp_path, airflow_environment)
-    print(f"DagBag parse took {report['seconds']:.2f} s")
+    # Timings are reported, never asserted: a loaded machine must not fail the test.
+    print(f"DagBag fill took {report['seconds']:.2f} s; per file: {report['file_seconds']}")
     assert report["errors"] == {}
     assert "customer_warehouse" in report["dags"]
 

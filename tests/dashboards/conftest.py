@@ -1,4 +1,4 @@
-"""Fixtures for the dashboard tests: a filled warehouse, a throwaway Superset, a browser report.
+"""Fixtures for the dashboard tests: a real pipeline run, a throwaway Superset, a browser report.
 
 Superset runs from its own environment (``.venv/superset``) as a gunicorn subprocess on a
 free port of 127.0.0.1, with its metadata in a throwaway PostgreSQL database. The browser
@@ -35,16 +35,9 @@ from customer_warehouse.dashboards import (
 from customer_warehouse.db import psycopg2_dsn
 
 HERE = Path(__file__).resolve().parent
-AUDIT_DDL = REPO_ROOT / "plugins" / "customer_warehouse" / "sql" / "001_audit.sql"
 CHECK_SCRIPT = REPO_ROOT / "superset" / "tests_browser" / "check_dashboards.py"
 DASHBOARD_SLUGS = ["customer-overview", "data-quality"]
 OUTPUT_DIR = Path(os.environ.get("CW_TEST_OUTPUT_DIR", REPO_ROOT / "var" / "test-output")) / "dashboards"
-
-
-def run_sql_file(url: str, path: Path) -> None:
-    with psycopg2.connect(psycopg2_dsn(url)) as conn, conn.cursor() as cursor:
-        cursor.execute(path.read_text())
-    conn.close()
 
 
 def query_one(url: str, sql: str):
@@ -62,16 +55,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def populated_warehouse(pg_database: Callable[[str], str]) -> str:
-    """Return the URL of a throwaway warehouse with the audit schema and generated marts.
-
-    The marts are generated rows in the published column layout (``warehouse_fixture.sql``),
-    so these tests do not wait for a pipeline run.
-    """
-    url = pg_database("dash_wh")
-    run_sql_file(url, AUDIT_DDL)
-    run_sql_file(url, HERE / "warehouse_fixture.sql")
-    return url
+def populated_warehouse(pipeline_run: dict) -> str:
+    """Return the URL of a warehouse filled by a real run of the customer_warehouse DAG."""
+    return pipeline_run["cfg"].warehouse_url
 
 
 @pytest.fixture(scope="session")

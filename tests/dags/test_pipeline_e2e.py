@@ -1,0 +1,181 @@
+"""The whole customer_warehouse DAG, run with dag.test() on a simulated shop and real Olist exports.
+
+One module-scoped run feeds every check: the simulated platform (1,000 customers) and the
+real 15,000-order Olist slice go through extraction, loading, both quality gates, dbt and
+publishing. A second run of the same day must neither lose nor double anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support import run_dag
+
+pytestmark = pytest.mark.slow
+
+OLIST_FILES = {
+    "olist_customers_dataset.csv": "customers",
+    "olist_orders_dataset.csv": "orders",
+    "olist_order_items_dataset.csv": "order_items",
+    "olist_order_payments_dataset.csv": "order_payments",
+}
+
+
+def _csv_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _key(secret: str, source: str, source_id: str) -> str:
+    return hmac.new(secret.encode(), f"{source}:{source_id}".encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def pipeline(pipeline_run):
+    return pipeline_run
+
+
+def _scalar(eng, sql: str, **params):
+    with eng.connect() as conn:
+        return conn.scalar(sa.text(sql), params)
+
+
+def test_every_dag_task_succeeded(pipeline):
+    states = pipeline["first"]["report"]["tasks"]
+    assert states, "the run reported no task"
+    assert {task: state for task, state in states.items() if state != "success"} == {}
+
+
+def test_every_olist_customer_reaches_dim_customers(pipeline):
+    ids = {row["customer_id"] for row in _csv_rows(pipeline["olist_dir"] / "olist_customers_dataset.csv")}
+    expected = {_key(pipeline["key"], "olist", i) for i in ids}
+    with pipeline["engine"].connect() as conn:
+        keys = set(
+            conn.scalars(sa.text("select customer_key from marts.dim_customers where source = 'olist'"))
+        )
+    assert len(expected) == 15000
+    assert expected - keys == set()
+    assert keys - expected == set()
+
+
+@pytest.mark.parametrize("file_name, entity", OLIST_FILES.items())
+def test_olist_rows_reconcile_file_to_raw(pipeline, file_name, entity):
+    records = len(_csv_rows(pipeline["olist_dir"] / file_name))
+    loaded = _scalar(pipeline["engine"], f"select count(*) from raw.olist_{entity}")
+    assert loaded == records
+
+
+def test_olist_orders_reconcile_raw_to_marts(pipeline):
+    eng = pipeline["engine"]
+    raw = _scalar(eng, "select count(distinct order_id) from raw.olist_orders")
+    staged = _scalar(eng, "select count(*) from staging.stg_olist__orders")
+    marts = _scalar(eng, "select count(*) from marts.fct_orders where source = 'olist'")
+    assert raw == 15000
+    assert staged == raw
+    assert marts == raw
+
+
+def test_olist_items_reconcile_raw_to_marts(pipeline):
+    eng = pipeline["engine"]
+    raw = _scalar(eng, "select count(*) from raw.olist_order_items")
+    marts = _scalar(eng, "select count(*) from marts.fct_order_items where source = 'olist'")
+    assert marts == raw
+
+
+def test_olist_revenue_matches_files_to_the_cent(pipeline):
+    payments = _csv_rows(pipeline["olist_dir"] / "olist_order_payments_dataset.csv")
+    expected = sum((Decimal(row["payment_value"]) for row in payments), Decimal("0"))
+    actual = _scalar(
+        pipeline["engine"], "select sum(payment_total) from marts.fct_orders where source = 'olist'"
+    )
+    assert Decimal(actual).quantize(Decimal("0.01")) == expected.quantize(Decimal("0.01"))
+
+
+def test_shop_customers_reach_dim_customers(pipeline):
+    shop = sa.create_engine(pipeline["cfg"].shop_url)
+    accounts = _scalar(shop, "select count(*) from customers")
+    shop.dispose()
+    assert (
+        _scalar(pipeline["engine"], "select count(*) from marts.dim_customers where source = 'shop'")
+        == accounts
+    )
+
+
+def test_shop_orders_reach_fct_orders(pipeline):
+    shop = sa.create_engine(pipeline["cfg"].shop_url)
+    live_orders = _scalar(shop, "select count(*) from orders where deleted_at is null")
+    shop.dispose()
+    assert (
+        _scalar(pipeline["engine"], "select count(*) from marts.fct_orders where source = 'shop'")
+        == live_orders
+    )
+
+
+def test_load_batches_reconcile(pipeline):
+    with pipeline["engine"].connect() as conn:
+        read, loaded, quarantined = conn.execute(
+            sa.text("select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from audit.load_batches")
+        ).one()
+    assert read > 0
+    assert read == loaded + quarantined
+
+
+def test_quality_results_recorded_for_both_suites(pipeline):
+    suites = _scalar(pipeline["engine"], "select count(distinct suite_name) from audit.quality_results")
+    assert suites == 2
+    assert (pipeline["cfg"].data_docs_dir / "index.html").is_file()
+
+
+def test_segments_cover_scored_customers(pipeline):
+    eng = pipeline["engine"]
+    scored = _scalar(eng, "select count(*) from marts.customer_rfm")
+    segmented = _scalar(eng, "select count(*) from marts.customer_segments")
+    assert scored > 0
+    assert segmented == scored
+
+
+def test_second_run_same_day_changes_nothing(pipeline):
+    eng = pipeline["engine"]
+    tables = (
+        "marts.dim_customers",
+        "marts.fct_orders",
+        "marts.fct_order_items",
+        "raw.olist_orders",
+        "raw.shop_customers",
+        "raw.shop_orders",
+        "raw.shop_events",
+    )
+    before = {t: _scalar(eng, f"select count(*) from {t}") for t in tables}
+    revenue_before = _scalar(eng, "select sum(payment_total) from marts.fct_orders")
+    second = run_dag(pipeline["env"], "2026-12-04T14:00:00+00:00")
+    assert second["returncode"] == 0, second["stderr"][-6000:]
+    after = {t: _scalar(eng, f"select count(*) from {t}") for t in tables}
+    assert after == before
+    assert _scalar(eng, "select sum(payment_total) from marts.fct_orders") == revenue_before
+
+
+def test_critical_failure_keeps_published_marts(pipeline):
+    """Runs last: an email address typed into a city field must stop publication."""
+    eng = pipeline["engine"]
+    published_before = _scalar(eng, "select count(*) from audit.mart_publications")
+    shop = sa.create_engine(pipeline["cfg"].shop_url)
+    with shop.begin() as conn:
+        conn.execute(
+            sa.text(
+                "update addresses set city = 'leak.check@example.com', updated_at = now() "
+                "where customer_id = (select min(customer_id) from customers)"
+            )
+        )
+    shop.dispose()
+    third = run_dag(pipeline["env"], "2026-12-05T02:00:00+00:00")
+    assert third["returncode"] == 1
+    assert third["report"]["tasks"]["validate_marts"] == "failed"
+    assert third["report"]["tasks"]["publish_marts"] != "success"
+    assert _scalar(eng, "select count(*) from marts.dim_customers where city like '%@%'") == 0
+    assert _scalar(eng, "select count(*) from audit.mart_publications") == published_before
