@@ -55,10 +55,35 @@ def airflow_migrate(cfg: Settings) -> None:
 
 
 def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
+    """Run the DAG once with dag.test(); its full log goes to a file, task states to stdout."""
     args = [sys.executable, "-m", "customer_warehouse.dag_run", DAG_ID]
     if logical_date:
         args += ["--logical-date", logical_date]
-    _run(args, env=airflow_env(cfg))
+    log_dir = cfg.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"dag-run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    log.info("running DAG %s; full log in %s", DAG_ID, log_path)
+    with open(log_path, "w") as log_file:
+        result = subprocess.run(
+            args, env=airflow_env(cfg), stdout=subprocess.PIPE, stderr=log_file, text=True
+        )
+        log_file.write(result.stdout)
+    report = _last_json_line(result.stdout)
+    for task_id, state in sorted(report.get("tasks", {}).items()):
+        print(f"  {state:<16} {task_id}")
+    if result.returncode != 0:
+        raise SystemExit(
+            f"DAG {DAG_ID} failed (exit code {result.returncode}, state {report.get('state')}): "
+            f"see {log_path} for the task logs"
+        )
+    print(f"DAG {DAG_ID} run {report.get('run_id')}: {report.get('state')}")
+
+
+def _last_json_line(output: str) -> dict:
+    import json
+
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
 
 
 def _platform_has_customers(cfg: Settings) -> bool:
