@@ -6,7 +6,6 @@ they finish, so they never touch the demo's or the tests' databases.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from customer_warehouse.config import Settings
+from customer_warehouse.dag_run import parse_report
 from customer_warehouse.db import drop_database, ensure_database
 from customer_warehouse.runtime import airflow_env, venv_bin
 
@@ -83,7 +83,7 @@ def run_dag(
     seconds = time.monotonic() - started
     if result.returncode != 0:
         raise RuntimeError(f"DAG run failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    return seconds, json.loads(result.stdout.strip().splitlines()[-1])
+    return seconds, parse_report(result.stdout)
 
 
 def span_seconds(report: dict, prefix: str) -> float:

@@ -2,8 +2,8 @@
 
     python -m bench.run_all [--quick]
 
-``--quick`` uses small sizes (a smoke run of a few minutes); without it the sizes are the
-ones recorded in docs/benchmarks.md, which take about an hour on a 2-core machine.
+``--quick`` uses small sizes, a smoke run of a few minutes. Without it the sizes are the
+ones in docs/benchmarks.md, an estimated hour on a 2-core machine.
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 from customer_warehouse.config import Settings
+from customer_warehouse.dag_run import parse_report
 
 
 def make_settings(home: Path, warehouse_url: str, shop_url: str | None = None) -> Settings:
@@ -37,10 +37,9 @@ def run_dag(env: dict[str, str], logical_date: str, dag_id: str = "customer_ware
     """Run a DAG once with dag.test() in a fresh process; return exit code, task states and output."""
     argv = [dag_id, "--logical-date", logical_date]
     result = run_python(RUN_DAG.format(argv=argv), env)
-    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     return {
         "returncode": result.returncode,
-        "report": json.loads(last) if last.startswith("{") else {},
+        "report": parse_report(result.stdout),
         "stderr": result.stderr,
         "stdout": result.stdout,
     }

@@ -68,7 +68,9 @@ def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
             args, env=airflow_env(cfg), stdout=subprocess.PIPE, stderr=log_file, text=True
         )
         log_file.write(result.stdout)
-    report = _last_json_line(result.stdout)
+    from customer_warehouse.dag_run import parse_report
+
+    report = parse_report(result.stdout)
     for task_id, state in sorted(report.get("tasks", {}).items()):
         print(f"  {state:<16} {task_id}")
     if result.returncode != 0:
@@ -77,13 +79,6 @@ def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
             f"see {log_path} for the task logs"
         )
     print(f"DAG {DAG_ID} run {report.get('run_id')}: {report.get('state')}")
-
-
-def _last_json_line(output: str) -> dict:
-    import json
-
-    lines = [line for line in output.splitlines() if line.startswith("{")]
-    return json.loads(lines[-1]) if lines else {}
 
 
 def _platform_has_customers(cfg: Settings) -> bool:

@@ -68,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if str(dag_run.state) == "success" else 1
 
 
+def parse_report(output: str) -> dict:
+    """Return the JSON report that ``main`` prints last, or an empty dict when there is none."""
+    lines = [line for line in output.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
 def _task_instances(dag_run):
     from airflow.utils.session import create_session
 

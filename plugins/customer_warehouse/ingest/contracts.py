@@ -35,7 +35,7 @@ INTEGER_RANGES: dict[ColumnType, tuple[int, int]] = {
     ColumnType.BIGINT: (-(2**63), 2**63 - 1),
 }
 
-# numeric(12, 2) holds at most 10 digits before the decimal point.
+# numeric(12, 2) stores at most 10 digits before the decimal point.
 NUMERIC_LIMIT = 1e10
 
 

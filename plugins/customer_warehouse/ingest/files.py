@@ -130,7 +130,7 @@ class Header:
 
 
 def read_header(path: Path) -> Header | None:
-    """Read the first line of a UTF-8 file; return None when the file holds no header."""
+    """Read the first line of a UTF-8 file; return None when the file has no header."""
     with path.open("r", encoding="utf-8-sig", newline="") as stream:
         line = stream.readline(_CHUNK)
     line = line.rstrip("\r\n")

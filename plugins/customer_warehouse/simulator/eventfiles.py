@@ -5,7 +5,7 @@ inside the events folder. Each spooled line lacks its ``event_id`` and comes wit
 int64 sort key. ``DaySpool.finish`` then sorts each day by that key, prefixes the event
 ids drawn from ``rng([seed, day, 7])`` in sorted order, and writes
 ``events-YYYY-MM-DD.jsonl`` with ``-partN`` files above ``MAX_LINES_PER_FILE`` lines.
-``finish`` holds one day in memory at a time.
+``finish`` keeps one day in memory at a time.
 """
 
 from __future__ import annotations

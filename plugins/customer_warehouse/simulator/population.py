@@ -267,7 +267,7 @@ def build_population(
 ) -> Population:
     """Generate ``n`` accounts created within ``window`` (epoch seconds), numbered from ``first_ids``.
 
-    ``first_ids`` holds the first customer id and the first person id to use.
+    ``first_ids`` contains the first customer id and the first person id to use.
     """
     t0, t1 = window
     n_fake = int(round(n * rates.fake_signup))

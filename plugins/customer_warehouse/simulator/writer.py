@@ -44,7 +44,7 @@ def prepare_tables(engine: Engine, replace: bool) -> None:
             ]
         if filled:
             raise SimulationError(
-                f"platform database {engine.url.database} already holds rows in {', '.join(filled)}: "
+                f"platform database {engine.url.database} already contains rows in {', '.join(filled)}: "
                 "pass --replace to drop and recreate its tables"
             )
     if replace:
