@@ -128,15 +128,19 @@ def phone_parts(
             "c": zpad(rng.integers(0, 10_000, n), 4),
         }
     if country == "GB":
-        return {"a": zpad(rng.integers(7400, 8000, n), 4), "b": zpad(rng.integers(0, 1_000_000, n), 6)}
+        # Mobile ranges 074-075 and 077-079; 076 holds pagers, which are not personal numbers.
+        block = rng.integers(7400, 7900, n)
+        block = np.where(block >= 7600, block + 100, block)
+        return {"a": zpad(block, 4), "b": zpad(rng.integers(0, 1_000_000, n), 6)}
     if country == "BR":
         return {
             "a": area_codes,
             "b": zpad(rng.integers(90_000, 100_000, n), 5),
             "c": zpad(rng.integers(0, 10_000, n), 4),
         }
+    # German mobile prefixes; each takes an 8-digit subscriber number.
     prefix = rng.choice([151, 152, 157, 160, 162, 170, 171, 172, 176, 179], size=n)
-    return {"a": zpad(prefix, 3), "b": zpad(rng.integers(1_000_000, 100_000_000, n), 7)}
+    return {"a": zpad(prefix, 3), "b": zpad(rng.integers(10_000_000, 100_000_000, n), 8)}
 
 
 def birth_parts(days_since_epoch: np.ndarray) -> dict[str, np.ndarray]:
