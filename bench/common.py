@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from customer_warehouse.config import Settings
 from customer_warehouse.dag_run import parse_report
 from customer_warehouse.db import drop_database, ensure_database
+from customer_warehouse.pii.crypto import new_key_entry
 from customer_warehouse.runtime import airflow_env, venv_bin
 
 PG_SERVER = os.environ.get("CW_BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -38,7 +39,7 @@ def bench_environment(label: str):
     """Yield settings and an Airflow environment over fresh databases; drop them afterwards."""
     urls = {
         name: make_url(PG_SERVER).set(database=f"bench_{label}_{name}").render_as_string(False)
-        for name in ("wh", "shop", "airflow")
+        for name in ("wh", "shop", "airflow", "vault")
     }
     for url in urls.values():
         drop_database(url)
@@ -53,9 +54,15 @@ def bench_environment(label: str):
             truth_dir=home / "truth",
             data_docs_dir=home / "data_docs",
             extract_lookback_seconds=3600,
+            vault_url=urls["vault"],
         )
         os.environ["CW_AIRFLOW_DB_URL"] = urls["airflow"]
-        env = {**airflow_env(cfg), "CW_PSEUDONYM_KEY": secrets.token_hex(32), "CW_TASK_RETRIES": "0"}
+        env = {
+            **airflow_env(cfg),
+            "CW_PSEUDONYM_KEY": secrets.token_hex(32),
+            "CW_VAULT_KEYS": new_key_entry("bench1"),
+            "CW_TASK_RETRIES": "0",
+        }
         subprocess.run([venv_bin("airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
         try:
             yield BenchEnv(settings=cfg, env=env)

@@ -3,9 +3,11 @@
 
 Moves one day of platform data into the warehouse and republishes the customer marts.
 
-1. **bootstrap_warehouse**: create the `raw` and `audit` schemas if missing (idempotent).
+1. **bootstrap_warehouse**: create the `raw` and `audit` schemas and the PII vault's `pii`
+   schema if missing (idempotent).
 2. **extract_shop**: incremental extraction of the platform's operational database by
-   `updated_at` watermark into `raw.shop_*`.
+   `updated_at` watermark into `raw.shop_*`. Names, emails, phones, birth dates, street
+   lines, device ids and IPs go encrypted to the PII vault; raw gets keys and facts.
 3. **load_landed_files**: load new files of the landing folder (Olist CSV exports,
    clickstream JSON lines) into `raw`, once each, keyed by checksum.
 4. **validate_raw**: the `raw_inputs` expectation suite on this run's batches.
@@ -79,9 +81,12 @@ def customer_warehouse():
     @task
     def bootstrap_warehouse() -> None:
         from customer_warehouse.config import settings
+        from customer_warehouse.pii.vault import bootstrap_vault
         from customer_warehouse.warehouse import bootstrap
 
-        bootstrap(settings().warehouse_url).dispose()
+        cfg = settings()
+        bootstrap(cfg.warehouse_url).dispose()
+        bootstrap_vault(cfg.vault_url)
 
     @task
     def extract_shop(run_id: str | None = None) -> list[str]:

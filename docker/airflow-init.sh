@@ -6,7 +6,7 @@ set -euo pipefail
 echo "migrating the Airflow metadata database"
 airflow db migrate
 
-echo "writing the Airflow connections from CW_WAREHOUSE_URL and CW_SHOP_URL"
+echo "writing the Airflow connections from CW_WAREHOUSE_URL, CW_SHOP_URL and CW_VAULT_URL"
 python "$(dirname "${BASH_SOURCE[0]}")/airflow_connections.py"
 
 # State folders on the cw-home volume, shared by every Airflow service.

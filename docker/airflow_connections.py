@@ -1,4 +1,4 @@
-"""Write the Airflow connections ``cw_warehouse`` and ``cw_shop`` from the ``CW_*`` database URLs.
+"""Write the Airflow connections ``cw_warehouse``, ``cw_shop`` and ``cw_vault`` from the ``CW_*`` URLs.
 
 Run by the ``airflow-init`` service after ``airflow db migrate``. Every start replaces
 both connections, so a changed URL in ``.env`` takes effect on the next start. The
@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 log = logging.getLogger("customer_warehouse.docker.connections")
 
 # Airflow connection id -> environment variable with its SQLAlchemy URL.
-CONNECTION_URLS = {"cw_warehouse": "CW_WAREHOUSE_URL", "cw_shop": "CW_SHOP_URL"}
+CONNECTION_URLS = {"cw_warehouse": "CW_WAREHOUSE_URL", "cw_shop": "CW_SHOP_URL", "cw_vault": "CW_VAULT_URL"}
 
 # SQLAlchemy backend name -> Airflow connection type.
 CONNECTION_TYPES = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}

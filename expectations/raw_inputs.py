@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import great_expectations.expectations as gxe
 
-from customer_warehouse.quality.spec import EMAIL_PATTERN, TableSuite, critical, warning
+from customer_warehouse.quality.spec import TableSuite, critical, warning
 
 SUITE_NAME = "raw_inputs"
 
@@ -44,6 +44,7 @@ STATE_PATTERN = r"^[A-Z]{2}$"
 ZIP_PREFIX_PATTERN = r"^[0-9]{4,5}$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
+KEY_PATTERN = r"^[0-9a-f]{64}$"
 
 
 def _not_null(column: str, why: str) -> gxe.Expectation:
@@ -68,44 +69,47 @@ def shop_customers() -> TableSuite:
         table="raw.shop_customers",
         columns={
             "customer_id": "BIGINT",
-            "given_name": "TEXT",
-            "family_name": "TEXT",
-            "full_name": "TEXT",
-            "email": "TEXT",
-            "phone": "TEXT",
-            "birth_date": "TEXT",
             "gender": "TEXT",
             "country_code": "TEXT",
             "signup_channel": "TEXT",
-            "signup_device_id": "TEXT",
-            "signup_ip": "TEXT",
             "marketing_opt_in": "BOOLEAN",
             **SHOP_AUDIT,
+            "customer_key": "TEXT",
+            "email_domain": "TEXT",
+            "email_is_valid": "BOOLEAN",
+            "phone_is_present": "BOOLEAN",
+            "phone_is_valid": "BOOLEAN",
+            "phone_region": "TEXT",
+            "birth_year": "INTEGER",
+            "birth_date_status": "TEXT",
+            "age_at_signup": "INTEGER",
+            "signup_device_key": "TEXT",
+            "signup_ip_key": "TEXT",
             **LINEAGE,
         },  # fmt: skip
-        identifier_columns=frozenset(
-            {
-                "given_name",
-                "family_name",
-                "full_name",
-                "email",
-                "phone",
-                "birth_date",
-                "signup_device_id",
-                "signup_ip",
-            }
-        ),  # fmt: skip
+        identifier_columns=frozenset({"customer_key", "signup_device_key", "signup_ip_key"}),
         row_checks=[
-            _not_null("customer_id", "customer_key is derived from it"),
+            _not_null("customer_id", "staging keeps one version per customer_id"),
+            _not_null("customer_key", "every mart joins accounts on it, and the vault record has it"),
             _not_null("updated_at", "staging keeps the latest version per key by updated_at"),
             _version_unique("customer_id"),
             gxe.ExpectColumnValuesToMatchRegex(
-                column="email",
-                regex=EMAIL_PATTERN,
+                column="customer_key",
+                regex=KEY_PATTERN,
+                **critical("a key that is not a 64-hex HMAC means the split did not pseudonymize the row"),
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="email_is_valid",
+                value_set=[True],
                 mostly=0.95,
                 **warning(
                     "legacy sign-up forms let malformed addresses through; many point to fake accounts"
                 ),
+            ),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="birth_date_status",
+                value_set=["valid", "missing", "unparseable"],
+                **critical("staging reads the birth year only from rows whose status is valid"),
             ),
             gxe.ExpectColumnValuesToMatchRegex(
                 column="country_code",
@@ -124,17 +128,18 @@ def shop_addresses() -> TableSuite:
             "address_id": "BIGINT",
             "customer_id": "BIGINT",
             "address_type": "TEXT",
-            "line1": "TEXT",
-            "line2": "TEXT",
             "city": "TEXT",
             "state": "TEXT",
             "postcode": "TEXT",
             "country_code": "TEXT",
             "is_default": "BOOLEAN",
             **SHOP_AUDIT,
+            "address_key": "TEXT",
+            "customer_key": "TEXT",
+            "has_street_address": "BOOLEAN",
             **LINEAGE,
         },  # fmt: skip
-        identifier_columns=frozenset({"line1", "line2", "postcode"}),
+        identifier_columns=frozenset({"postcode", "address_key", "customer_key"}),
         row_checks=[
             _not_null("address_id", "addresses are versioned by address_id"),
             _not_null("customer_id", "an address without its customer cannot be attached to one"),
@@ -299,9 +304,9 @@ def shop_events() -> TableSuite:
             "occurred_at": TZ,
             "session_id": "TEXT",
             "customer_id": "BIGINT",
-            "anonymous_id": "TEXT",
-            "device_id": "TEXT",
-            "ip": "TEXT",
+            "anonymous_key": "TEXT",
+            "device_key": "TEXT",
+            "ip_key": "TEXT",
             "page_url": "TEXT",
             "product_id": "BIGINT",
             "order_id": "BIGINT",
@@ -310,7 +315,7 @@ def shop_events() -> TableSuite:
             **LINEAGE,
         },  # fmt: skip
         identifier_columns=frozenset(
-            {"anonymous_id", "device_id", "ip", "user_agent", "page_url", "properties"}
+            {"anonymous_key", "device_key", "ip_key", "user_agent", "page_url", "properties"}
         ),
         row_checks=[
             _not_null("event_id", "events are deduplicated by event_id"),

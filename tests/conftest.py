@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from customer_warehouse import simulator
 from customer_warehouse.config import REPO_ROOT
 from customer_warehouse.db import drop_database, ensure_database
+from customer_warehouse.pii.crypto import new_key_entry
 from customer_warehouse.runtime import airflow_env, venv_bin
-from tests.support import make_settings, run_dag
+from tests.support import make_settings, run_dag, vault_url_for
 
 PG_SERVER_URL = os.environ.get("CW_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 MYSQL_SERVER_URL = os.environ.get("CW_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/mysql")
@@ -49,6 +50,8 @@ def _database_factory(server_url: str) -> Iterator[Callable[[str], str]]:
     yield make
     for url in created:
         drop_database(url)
+        if make_url(url).get_backend_name() == "postgresql":
+            drop_database(vault_url_for(url))
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +79,15 @@ def customer_personality_file() -> Path:
     path = SHARED_DATA / "customer-personality" / "marketing_campaign.csv"
     assert path.is_file(), f"real customer-personality data not found at {path}"
     return path
+
+
+@pytest.fixture(autouse=True)
+def protection_secrets(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Give every test its own pseudonymization key and vault key ring, as ``cw init`` would."""
+    values = {"CW_PSEUDONYM_KEY": secrets.token_hex(32), "CW_VAULT_KEYS": new_key_entry("test1")}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
 
 
 @pytest.fixture()
@@ -172,7 +184,12 @@ def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifes
     # A business rule stricter than the default: at least 99% of live shop accounts with a
     # valid phone. The simulated fake sign-ups break it, so the run records a warning
     # (which must not block publication) and the Data quality dashboard has a failure to show.
-    env = {**airflow_environment(cfg), "CW_PSEUDONYM_KEY": key, "CW_QUALITY_MIN_VALID_PHONE": "0.99"}
+    env = {
+        **airflow_environment(cfg),
+        "CW_PSEUDONYM_KEY": key,
+        "CW_VAULT_KEYS": new_key_entry("e2e1"),
+        "CW_QUALITY_MIN_VALID_PHONE": "0.99",
+    }
     first = run_dag(env, "2026-12-04T02:00:00+00:00")
     assert first["returncode"] == 0, first["stderr"][-6000:] + first["stdout"][-3000:]
     eng = sa.create_engine(cfg.warehouse_url)

@@ -6,13 +6,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from customer_warehouse.config import Settings
 from customer_warehouse.dag_run import parse_report
+
+
+def vault_url_for(warehouse_url: str) -> str:
+    """Return the URL of the test vault paired with a test warehouse: its name plus ``_vault``.
+
+    The ``pg_database`` fixture drops these paired databases with the warehouse.
+    """
+    url = make_url(warehouse_url)
+    return url.set(database=f"{url.database}_vault").render_as_string(hide_password=False)
 
 
 def make_settings(home: Path, warehouse_url: str, shop_url: str | None = None) -> Settings:
     """Build settings rooted in ``home`` for one test, without reading the environment."""
     return Settings(
+        vault_url=vault_url_for(warehouse_url),
         home=home,
         warehouse_url=warehouse_url,
         shop_url=shop_url or warehouse_url,

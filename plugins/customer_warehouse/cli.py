@@ -32,14 +32,16 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = N
 
 
 def init(cfg: Settings) -> None:
-    """Create secrets, databases, warehouse schemas, the dbt manifest and Airflow's metadata."""
+    """Create secrets, databases, warehouse and vault schemas, the dbt manifest and Airflow's metadata."""
     ensure_secrets(cfg)
     load_secrets(cfg)
+    from customer_warehouse.pii.vault import bootstrap_vault
     from customer_warehouse.warehouse import bootstrap
 
     for url in (cfg.shop_url, airflow_db_url()):
         ensure_database(url)
     bootstrap(cfg.warehouse_url).dispose()
+    bootstrap_vault(cfg.vault_url)
     dbt_parse()
     airflow_migrate(cfg)
 
@@ -187,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("ingest", "extract the shop database or load landed files (extract|load)"),
         ("validate", "run an expectation suite (raw_inputs|marts)"),
         ("superset", "Superset: init|up|down|import|refresh"),
+        ("vault", "PII vault: status|new-key|rotate"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
     ):
@@ -200,6 +203,7 @@ FORWARDED = {
     "ingest": "customer_warehouse.ingest",
     "validate": "customer_warehouse.quality",
     "superset": "customer_warehouse.dashboards",
+    "vault": "customer_warehouse.pii.cli",
 }
 
 

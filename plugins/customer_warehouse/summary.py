@@ -22,6 +22,7 @@ class RunSummary:
     quarantine_by_rule: dict[str, int] = field(default_factory=dict)
     quality: dict[str, dict[str, int]] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
+    vault_records: dict[str, int] = field(default_factory=dict)
 
 
 def _relations(conn: sa.Connection, schema: str) -> list[str]:
@@ -88,7 +89,23 @@ def collect_summary(settings: Settings, run_id: str | None = None) -> RunSummary
                 ).all()
             )
     eng.dispose()
+    summary.vault_records = _vault_records(settings)
     return summary
+
+
+def _vault_records(settings: Settings) -> dict[str, int]:
+    """Count the vault's records per table; empty when the vault is not reachable yet."""
+    from customer_warehouse.pii.vault import TABLES
+
+    eng = engine(settings.vault_url)
+    try:
+        with eng.connect() as conn:
+            return {table: conn.scalar(sa.text(f"select count(*) from {table}")) for table in TABLES}
+    except sa.exc.SQLAlchemyError as error:
+        log.warning("could not count the PII vault's records: %s", error.__class__.__name__)
+        return {}
+    finally:
+        eng.dispose()
 
 
 def format_summary(summary: RunSummary) -> str:
@@ -96,6 +113,9 @@ def format_summary(summary: RunSummary) -> str:
     for schema, counts in summary.rows_per_layer.items():
         lines.append(f"  {schema} ({sum(counts.values()):,} rows in {len(counts)} relations)")
         lines.extend(f"    {name:<45} {rows:>12,}" for name, rows in counts.items())
+    if summary.vault_records:
+        lines.append(f"  PII vault ({sum(summary.vault_records.values()):,} encrypted records)")
+        lines.extend(f"    {name:<45} {rows:>12,}" for name, rows in summary.vault_records.items())
     loads = summary.loads
     lines.append(
         f"Loads: {loads.get('batches', 0):,} batches, {loads.get('rows_read', 0):,} rows read = "

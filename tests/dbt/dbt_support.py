@@ -21,6 +21,9 @@ import psycopg2.extras
 
 from customer_warehouse.config import Settings
 from customer_warehouse.db import psycopg2_dsn
+from customer_warehouse.ingest.events import EVENT_IDENTIFIER_KEYS
+from customer_warehouse.pii.keys import Pseudonymizer
+from customer_warehouse.pii.split import SHOP_SPLITS
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,29 @@ def insert_raw(conn, table: str, rows: list[dict], source: str, loaded_at: datet
     column_list = ", ".join(columns)
     with conn.cursor() as cursor:
         psycopg2.extras.execute_values(cursor, f"insert into raw.{table} ({column_list}) values %s", values)
+
+
+def as_raw_rows(table: str, rows: list[dict], keys: Pseudonymizer) -> list[dict]:
+    """Return hand-made source rows as the extraction lands them in ``raw.<table>``.
+
+    The identifiers of customers and addresses are split off by the extraction's own
+    ``pii.split`` (the vault copy is dropped here), and events get their keys as the
+    event loader computes them. Lineage columns (``_loaded_at``...) pass through.
+    """
+    splitter = SHOP_SPLITS.get(table.removeprefix("shop_"))
+    converted = []
+    for row in rows:
+        lineage = {name: value for name, value in row.items() if name.startswith("_")}
+        data = {name: value for name, value in row.items() if not name.startswith("_")}
+        if splitter is not None:
+            split = splitter.split(data, keys)
+            kept = {name: value for name, value in data.items() if name not in splitter.identifiers}
+            data = {**kept, **{name: split.facts[name] for name in splitter.facts}}
+        elif table == "shop_events":
+            for name, (namespace, key_column) in EVENT_IDENTIFIER_KEYS.items():
+                data[key_column] = keys.key(namespace, data.pop(name))
+        converted.append({**data, **lineage})
+    return converted
 
 
 def fetch_all(conn, sql: str, params: tuple | dict | None = None) -> list[tuple]:

@@ -44,7 +44,7 @@ def _customer(
 
 SHOP_CUSTOMERS = [
     # Two versions: the later updated_at wins, with its untrimmed mixed-case email.
-    _customer(1, "+86 138 0013 8000", "1990-04-17", "女", "CN", email="old@example.com"),
+    _customer(1, "+86 138 0013 8000", "1990-04-17", "女", "CN", email="old@old.example.com"),
     _customer(
         1,
         "+86 138 0013 8000",
@@ -67,9 +67,23 @@ SHOP_CUSTOMERS = [
         9, "030 1234567", "1890-01-01", "m", "DE", updated_at=utc(2024, 3, 1), deleted_at=utc(2024, 3, 1)
     ),
     # Same updated_at loaded twice: the later load wins.
-    _customer(10, "12345", None, None, "US", email="first@example.com"),
-    _customer(10, "12345", None, None, "US", email="second@example.com", _loaded_at=SECOND_LOAD),
+    _customer(10, "12345", None, None, "US", email="first@first.example.com"),
+    _customer(10, "12345", None, None, "US", email="second@second.example.com", _loaded_at=SECOND_LOAD),
 ]
+
+# customer_id: birth_date_status expected (valid, missing or unparseable)
+SHOP_CUSTOMER_BIRTH_STATUS = {
+    1: "valid",
+    2: "valid",
+    3: "valid",
+    4: "valid",
+    5: "valid",
+    6: "unparseable",
+    7: "unparseable",
+    8: "valid",
+    9: "valid",
+    10: "missing",
+}
 
 # customer_id: (E.164 expected, birth date expected as ISO text, gender expected)
 SHOP_CUSTOMER_EXPECTED = {

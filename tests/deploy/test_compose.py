@@ -43,7 +43,7 @@ AIRFLOW_SERVICES = (
     "airflow-triggerer",
     "airflow-worker",
 )
-SERVICES = ("postgres", "redis", *AIRFLOW_SERVICES, "superset-init", "superset")
+SERVICES = ("postgres", "vault-postgres", "redis", *AIRFLOW_SERVICES, "superset-init", "superset")
 ONE_SHOT_SERVICES = ("airflow-init", "superset-init")
 LONG_RUNNING_SERVICES = tuple(name for name in SERVICES if name not in ONE_SHOT_SERVICES)
 
@@ -84,6 +84,8 @@ def required_variables() -> list[str]:
 def generated_secret(name: str) -> str:
     if name == "AIRFLOW__CORE__FERNET_KEY":
         return base64.urlsafe_b64encode(os.urandom(32)).decode()
+    if name == "CW_VAULT_KEYS":
+        return "k1:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
     return secrets.token_urlsafe(32)
 
 

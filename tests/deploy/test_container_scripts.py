@@ -113,6 +113,7 @@ def airflow_env(pg_database, tmp_path_factory) -> dict[str, str]:
         "CW_HOME": str(home / "cw_home"),
         "CW_WAREHOUSE_URL": "postgresql+psycopg2://cw:pw-warehouse-1@postgres:5432/warehouse",
         "CW_SHOP_URL": "mysql+pymysql://shop:pw-shop-1@shop-db:3306/shop",
+        "CW_VAULT_URL": "postgresql+psycopg2://vault:pw-vault-1@vault-postgres:5432/vault",
     }
 
 
@@ -163,6 +164,8 @@ def test_airflow_init_writes_connections(initialised_airflow: dict[str, str]) ->
     assert warehouse["password"] == "pw-warehouse-1"
     assert warehouse["schema"] == "warehouse"
     assert stored_connection(initialised_airflow, "cw_shop")["conn_type"] == "mysql"
+    vault = stored_connection(initialised_airflow, "cw_vault")
+    assert (vault["host"], vault["login"], vault["password"]) == ("vault-postgres", "vault", "pw-vault-1")
 
 
 @pytest.mark.slow

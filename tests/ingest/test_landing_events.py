@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from customer_warehouse.ingest import load_landing
+from customer_warehouse.pii.keys import Pseudonymizer
 from tests.ingest.helpers import assert_reconciles, by_object, land, quarantine_of, query, scalar
 
 
@@ -97,3 +98,34 @@ def test_unknown_events_file_is_rejected(settings):
     result = by_object(load_landing(settings, "run1"), "events-006.csv")
     assert result.status == "rejected"
     assert "*.jsonl" in result.message
+
+
+def test_event_identifiers_become_keys(settings):
+    lines = [
+        _event(1, device_id="web-1a2b3c4d5e6f", ip="198.51.100.23", anonymous_id="anon-77"),
+        _event(2, device_id="web-1a2b3c4d5e6f", ip=" 198.51.100.23 ", anonymous_id=None),
+    ]
+    land(settings, "events/2026-11-30/events-keys.jsonl", "\n".join(lines) + "\n")
+    load_landing(settings, "run1")
+    keys = Pseudonymizer.from_env()
+    rows = query(
+        settings.warehouse_url,
+        "select device_key, ip_key, anonymous_key from raw.shop_events order by event_id",
+    )
+    device, ip = keys.key("device", "web-1a2b3c4d5e6f"), keys.key("ip", "198.51.100.23")
+    assert rows == [(device, ip, keys.key("anonymous", "anon-77")), (device, ip, None)]
+    dump = scalar(settings.warehouse_url, "select string_agg(t::text, ' ') from raw.shop_events t")
+    assert "198.51.100.23" not in dump
+    assert "web-1a2b3c4d5e6f" not in dump
+
+
+def test_quarantined_event_is_masked(settings):
+    bad_json = '{"event_id": "e9", "ip": "198.51.100.23", "email": "li.na@example.cn", "device_id": "web-99'
+    future = _event(3, occurred_at="2999-01-01T00:00:00+00:00", ip="203.0.113.9", device_id="web-0a0b0c")
+    land(settings, "events/2026-11-30/events-bad.jsonl", bad_json + "\n" + future + "\n")
+    result = by_object(load_landing(settings, "run1"), "events-bad.jsonl")
+    assert result.rows_quarantined == 2
+    records = scalar(settings.warehouse_url, "select string_agg(record::text, ' ') from audit.quarantine")
+    for value in ("198.51.100.23", "li.na@example.cn", "203.0.113.9", "web-0a0b0c"):
+        assert value not in records
+    assert "***@example.cn" in records

@@ -9,6 +9,9 @@ import sqlalchemy as sa
 
 from customer_warehouse import platform_schema
 from customer_warehouse.ingest import batches, extract_shop
+from customer_warehouse.pii.crypto import KeyRing
+from customer_warehouse.pii.keys import Pseudonymizer
+from customer_warehouse.pii.vault import read_identities
 from tests.ingest.helpers import assert_reconciles, query, scalar
 from tests.support import make_settings
 
@@ -103,11 +106,19 @@ def test_second_run_without_change_loads_nothing(shop):
     assert scalar(settings.warehouse_url, "select count(*) from raw.shop_customers") == 5
 
 
+def _vault_identities(settings) -> dict[str, dict]:
+    ring = KeyRing.from_env()
+    return {
+        key: identity
+        for key, identity, _ in read_identities(settings.vault_url, "pii.customer_identities", ring)
+    }
+
+
 def test_updates_move_only_changed_rows(shop):
     settings, engine = shop
     _extract(settings, "run1")
     _update(engine, 1, email="new1@example.com", updated_at=NOW + timedelta(minutes=5))
-    _update(engine, 3, email="new3@example.com", updated_at=NOW + timedelta(minutes=6))
+    _update(engine, 3, email="New3@New.Example.com ", updated_at=NOW + timedelta(minutes=6))
     third = _extract(settings, "run2")
     assert third.rows_loaded == 2
     versions = query(
@@ -117,9 +128,11 @@ def test_updates_move_only_changed_rows(shop):
     assert versions == [(1, 2), (2, 1), (3, 2), (4, 1), (5, 1)]
     latest = scalar(
         settings.warehouse_url,
-        "select email from raw.shop_customers where customer_id = 3 order by updated_at desc limit 1",
+        "select email_domain from raw.shop_customers where customer_id = 3 order by updated_at desc limit 1",
     )
-    assert latest == "new3@example.com"
+    assert latest == "new.example.com"
+    key = Pseudonymizer.from_env().customer_key("shop", 3)
+    assert _vault_identities(settings)[key]["email"] == "new3@new.example.com"
 
 
 def test_late_update_in_lookback_loads_once(shop):
@@ -219,3 +232,69 @@ def test_mariadb_source_naive_utc(mysql_database, warehouse_url, tmp_path):
         )
     assert _extract(settings, "run3").rows_loaded == 1
     engine.dispose()
+
+
+def test_identifiers_go_to_vault_only(shop):
+    settings, _ = shop
+    _extract(settings, "run1")
+    identities = _vault_identities(settings)
+    keys = Pseudonymizer.from_env()
+    assert set(identities) == {keys.customer_key("shop", i) for i in range(1, 6)}
+    assert identities[keys.customer_key("shop", 2)]["full_name"] == "Given2 Family"
+    assert identities[keys.customer_key("shop", 2)]["phone_e164"] == "+551155550000"
+    raw_columns = {
+        row[0]
+        for row in query(
+            settings.warehouse_url,
+            "select column_name from information_schema.columns where table_schema = 'raw'"
+            " and table_name = 'shop_customers'",
+        )
+    }
+    assert not raw_columns & {"given_name", "family_name", "full_name", "email", "phone", "birth_date"}
+    stored = query(settings.vault_url, "select identity::text from pii.customer_identities")
+    assert all("Given" not in row[0] and "example.com" not in row[0] for row in stored)
+
+
+def test_raw_facts_derived_from_identifiers(shop):
+    settings, _ = shop
+    _extract(settings, "run1")
+    facts = query(
+        settings.warehouse_url,
+        "select email_domain, email_is_valid, phone_is_valid, phone_region, birth_year, birth_date_status,"
+        " customer_key from raw.shop_customers where customer_id = 1",
+    )
+    key = Pseudonymizer.from_env().customer_key("shop", 1)
+    assert facts == [("example.com", True, True, "BR", 1990, "valid", key)]
+
+
+def test_rerun_leaves_vault_unchanged(shop):
+    settings, _ = shop
+    _extract(settings, "run1")
+    before = query(
+        settings.vault_url, "select customer_key, identity, stored_at from pii.customer_identities"
+    )
+    _extract(settings, "run2")
+    after = query(settings.vault_url, "select customer_key, identity, stored_at from pii.customer_identities")
+    assert sorted(after) == sorted(before)
+
+
+def test_older_version_never_overwrites_vault(shop):
+    settings, engine = shop
+    _update(engine, 5, email="latest@example.com", updated_at=NOW + timedelta(minutes=5))
+    _extract(settings, "run1")
+    # A replay of an older version (a restored watermark) must not bring old identifiers back.
+    with sa.create_engine(settings.warehouse_url).begin() as conn:
+        conn.execute(sa.text("delete from audit.watermarks"))
+        conn.execute(sa.text("delete from raw.shop_customers"))
+    _update(engine, 5, email="older@example.com", updated_at=NOW - timedelta(days=1))
+    _extract(settings, "run2")
+    key = Pseudonymizer.from_env().customer_key("shop", 5)
+    assert _vault_identities(settings)[key]["email"] == "latest@example.com"
+
+
+def test_missing_vault_key_fails_batch(shop, monkeypatch):
+    settings, _ = shop
+    monkeypatch.delenv("CW_VAULT_KEYS")
+    with pytest.raises(RuntimeError, match="CW_VAULT_KEYS"):
+        extract_shop(settings, "run1", ["customers"])
+    assert scalar(settings.warehouse_url, "select count(*) from raw.shop_customers") == 0

@@ -76,12 +76,11 @@ select customer_key, source, 'loyal', r_score, f_score, m_score, as_of_date from
 """
 
 RAW_ROWS = f"""
-insert into raw.shop_customers (customer_id, given_name, family_name, full_name, email, phone, birth_date,
-    gender, country_code, signup_channel, marketing_opt_in, created_at, updated_at, _batch_id, _source,
-    _source_object)
-select i, 'Ana', 'Silva', 'Ana Silva', 'ana' || i || '@example.com',
-       '+351 912 345 6' || lpad(i::text, 2, '0'),
-       '1990-05-0' || (mod(i, 9) + 1), 'f', 'PT', 'web', true, now(), now(), 'b1', 'shop', 'customers'
+insert into raw.shop_customers (customer_id, customer_key, gender, country_code, signup_channel,
+    marketing_opt_in, email_domain, email_is_valid, phone_is_present, phone_is_valid, phone_region,
+    birth_year, birth_date_status, age_at_signup, created_at, updated_at, _batch_id, _source, _source_object)
+select i, encode(digest('c' || i, 'sha256'), 'hex'), 'f', 'PT', 'web', true, 'example.com', true, true,
+       true, 'PT', 1990, 'valid', 34, now(), now(), 'b1', 'shop', 'customers'
 from generate_series(1, {CUSTOMERS}) as i;
 insert into raw.shop_orders (order_id, customer_id, order_status, currency, shipping_amount, order_total,
     ordered_at, created_at, updated_at, _batch_id, _source, _source_object)

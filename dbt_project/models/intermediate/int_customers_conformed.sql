@@ -1,6 +1,5 @@
--- Shop accounts and Olist customer_ids in one shape, keyed by pseudonymous keys. Direct
--- identifiers (names, email, phone, birth date, device, IP) stop here: only flags and
--- bands derived from them continue.
+-- Shop accounts and Olist customer_ids in one shape, keyed by pseudonymous keys. Shop keys
+-- come from the extraction (the same HMAC the vault uses); Olist keys are computed here.
 with
 
 shop_customers as (
@@ -21,23 +20,10 @@ olist_customers as (
 
 ),
 
-shop_ages as (
-
-    select
-        customer_id,
-        extract(
-            year from age(coalesce(created_at, current_timestamp)::date, birth_date)
-        ) as age_at_signup,
-        extract(year from age(current_date, birth_date)) as age_today,
-        birth_date
-    from shop_customers
-
-),
-
 shop_conformed as (
 
     select
-        {{ pseudonymize("'shop:' || shop_customers.customer_id::text") }} as customer_key,
+        shop_customers.customer_key,
         'shop' as source,
         shop_customers.customer_id::text as source_customer_id,
         null::text as person_ref_key,
@@ -46,21 +32,23 @@ shop_conformed as (
         shop_addresses.city,
         shop_customers.gender,
         case
-            when shop_ages.birth_date is null then null
-            else shop_ages.birth_date <= current_date
-                and shop_ages.age_at_signup between 13 and 110
+            when shop_customers.birth_date_status <> 'valid' then null
+            else shop_customers.age_at_signup between 13 and 110
         end as is_birth_date_plausible,
-        shop_ages.age_today,
+        -- Raw keeps the age at sign-up, not the birth date, so today's age is off by at
+        -- most one year around the birthday.
+        shop_customers.age_at_signup
+        + extract(
+            year from age(current_date, coalesce(shop_customers.created_at, current_timestamp)::date)
+        ) as age_today,
         shop_customers.signup_channel,
         shop_customers.created_at as signed_up_at,
         shop_customers.marketing_opt_in,
-        {{ is_valid_email('shop_customers.email') }} as has_valid_email,
-        shop_customers.phone_e164 is not null as has_valid_phone,
+        shop_customers.has_valid_email,
+        shop_customers.has_valid_phone,
         shop_customers.is_deleted,
         shop_customers.updated_at
     from shop_customers
-    inner join shop_ages
-        on shop_customers.customer_id = shop_ages.customer_id
     left join shop_addresses
         on shop_customers.customer_id = shop_addresses.customer_id
 

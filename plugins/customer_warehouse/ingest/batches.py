@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 
 from customer_warehouse.db import psycopg2_dsn
+from customer_warehouse.pii.mask import mask_record
 from customer_warehouse.warehouse import bootstrap
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class BatchResult:
 
 @dataclass(frozen=True)
 class QuarantineRow:
-    """One rejected record, as ``audit.quarantine`` stores it."""
+    """One rejected record, as ``audit.quarantine`` stores it (``record`` is masked on write)."""
 
     source_row: int | None
     record_key: str | None
@@ -118,13 +119,26 @@ def record_batch(cur, result: BatchResult, run_id: str) -> None:
     finish_batch(cur, result)
 
 
+# Sources whose records may carry direct identifiers in free text.
+SOURCES_WITH_IDENTIFIERS = frozenset({"shop", "events"})
+
+
 def write_quarantine(cur, result: BatchResult, rows: Iterable[QuarantineRow]) -> int:
-    """Copy ``rows`` into ``audit.quarantine`` for ``result``'s batch; return how many were written."""
+    """Copy ``rows`` into ``audit.quarantine`` for ``result``'s batch; return how many were written.
+
+    Identifiers in each record are masked first (``pii.mask``): the quarantine is read by
+    people, and the source or the landed file keeps the original until retention purges it.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    scan_lines = result.source in SOURCES_WITH_IDENTIFIERS
     count = 0
     for row in rows:
-        record = None if row.record is None else json.dumps(row.record, ensure_ascii=False, default=str)
+        record = (
+            None
+            if row.record is None
+            else json.dumps(mask_record(row.record, scan_lines), ensure_ascii=False, default=str)
+        )
         writer.writerow(
             (
                 result.batch_id,

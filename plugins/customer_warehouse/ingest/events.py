@@ -4,6 +4,10 @@ Each line is one event object. Lines are decoded with ``json.loads`` one by one,
 a bad line must be quarantined on its own and ``properties`` must keep its JSON as
 written; the decoded values are then checked column-wise like CSV values. The record
 number of an event is its line number; blank lines are ignored.
+
+The device id, IP and anonymous id of an event are direct identifiers: the loader
+replaces each with its pseudonymous key (``device_key``, ``ip_key``, ``anonymous_key``)
+before the rows reach PostgreSQL, and keeps no plain copy anywhere.
 """
 
 from __future__ import annotations
@@ -26,12 +30,22 @@ from customer_warehouse.ingest.contracts import EVENTS_CONTRACT, ColumnType
 from customer_warehouse.ingest.copy_stream import copy_from_producer
 from customer_warehouse.ingest.csv_load import LINEAGE_COLUMNS
 from customer_warehouse.ingest.validate import check_batch
+from customer_warehouse.pii.keys import Pseudonymizer
 
 log = logging.getLogger(__name__)
 
 CHUNK_LINES = 50_000
 _FIX = "fix the event writer or the file and land it again"
-_COLUMNS = tuple(column.name for column in EVENTS_CONTRACT.columns)
+# Identifier fields of an event and the key column that replaces each in raw.shop_events.
+EVENT_IDENTIFIER_KEYS = {
+    "device_id": ("device", "device_key"),
+    "ip": ("ip", "ip_key"),
+    "anonymous_id": ("anonymous", "anonymous_key"),
+}
+_COLUMNS = tuple(
+    EVENT_IDENTIFIER_KEYS[c.name][1] if c.name in EVENT_IDENTIFIER_KEYS else c.name
+    for c in EVENTS_CONTRACT.columns
+)
 _EXTRA_KEY = "_extra"
 
 
@@ -83,6 +97,9 @@ class EventFileLoad:
         self.result = result
         self.future_limit = future_limit
         self.types = {column.name: column.type for column in EVENTS_CONTRACT.columns}
+        self.keys = Pseudonymizer.from_env()
+        # Sessions repeat the same device and IP, so most keys come from here.
+        self.known_keys: dict[tuple[str, str], str] = {}
 
     def load(self, cur, path: Path) -> EventCounts:
         columns = ", ".join(_COLUMNS + LINEAGE_COLUMNS)
@@ -164,7 +181,7 @@ class EventFileLoad:
             counts.quarantine.append(row)
         if len(checked.good_index) == 0:
             return
-        table = checked.good
+        table = self._pseudonymize(checked.good)
         count = table.num_rows
         result = self.result
         for name, value in zip(
@@ -175,6 +192,25 @@ class EventFileLoad:
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False))
         emit(sink.getvalue().to_pybytes())
+
+    def _pseudonymize(self, table: pa.Table) -> pa.Table:
+        """Replace the identifier columns of checked rows by their keys, in place of the same position."""
+        for name, (namespace, key_column) in EVENT_IDENTIFIER_KEYS.items():
+            position = table.schema.get_field_index(name)
+            keys = [self._key(namespace, value) for value in table.column(name).to_pylist()]
+            table = table.set_column(position, key_column, pa.array(keys, pa.string()))
+        return table
+
+    def _key(self, namespace: str, value: str | None) -> str | None:
+        value = value.strip() if value else None
+        if not value:
+            return None
+        known = self.known_keys.get((namespace, value))
+        if known is None:
+            if len(self.known_keys) > 1_000_000:
+                self.known_keys.clear()
+            known = self.known_keys[(namespace, value)] = self.keys.key(namespace, value)
+        return known
 
 
 def _group(problems: list) -> dict[int, list]:

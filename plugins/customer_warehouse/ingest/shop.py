@@ -6,6 +6,12 @@ are still seen. Rows stream from a server-side cursor in chunks into a temporary
 by ``COPY``; one ``insert ... select`` then moves only the versions (primary key,
 ``updated_at``) that raw does not hold yet. Rows, quarantine, batch row and the new
 watermark commit in one transaction per table.
+
+Tables with direct identifiers (``pii.split.SHOP_SPLITS``: customers, addresses) are split
+on the way: the identifiers are standardized, encrypted and upserted into the PII vault,
+and raw receives the pseudonymous keys and derived facts instead. The vault commits just
+before the warehouse, so a failure in between leaves the watermark where it was and the
+next run upserts the same identities again.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ from customer_warehouse.config import Settings
 from customer_warehouse.ingest import batches
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
 from customer_warehouse.ingest.copy_stream import copy_from_producer
+from customer_warehouse.pii.crypto import KeyRing
+from customer_warehouse.pii.keys import Pseudonymizer
+from customer_warehouse.pii.split import SHOP_SPLITS, TableSplit
+from customer_warehouse.pii.vault import VaultRow, VaultStage, bootstrap_vault
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +64,33 @@ def extract_shop(settings: Settings, run_id: str, tables: Sequence[str] | None =
     batches.ensure_warehouse(
         settings.warehouse_url, [f"raw.shop_{t.name}" for t in platform_schema.EXTRACT_TABLES]
     )
+    selected = _select_tables(tables)
+    protection = _Protection.open(settings) if any(t.name in SHOP_SPLITS for t in selected) else None
     source = db.engine(settings.shop_url)
     conn = psycopg2.connect(db.psycopg2_dsn(settings.warehouse_url))
     lookback = timedelta(seconds=settings.extract_lookback_seconds)
     try:
-        return [_extract_table(source, conn, run_id, table, lookback) for table in _select_tables(tables)]
+        return [_extract_table(source, conn, run_id, table, lookback, protection) for table in selected]
     finally:
         conn.close()
         source.dispose()
+        if protection is not None:
+            protection.vault.close()
+
+
+@dataclass
+class _Protection:
+    """What splitting identifiers off needs: the keys, the vault key ring and a vault connection."""
+
+    keys: Pseudonymizer
+    ring: KeyRing
+    vault: Any
+
+    @classmethod
+    def open(cls, settings: Settings) -> _Protection:
+        keys, ring = Pseudonymizer.from_env(), KeyRing.from_env()
+        bootstrap_vault(settings.vault_url)
+        return cls(keys, ring, psycopg2.connect(db.psycopg2_dsn(settings.vault_url)))
 
 
 def _csv_value(value: Any) -> Any:
@@ -85,6 +114,9 @@ class _Extract:
     result: BatchResult
     key_position: int
     updated_position: int
+    splitter: TableSplit | None = None
+    protection: _Protection | None = None
+    vault_stage: VaultStage | None = None
     read: int = 0
     staged: int = 0
     max_updated_at: datetime | None = None
@@ -93,15 +125,28 @@ class _Extract:
     def rows_to_csv(self, rows: Sequence[Sequence[Any]], first_row: int) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        vault_rows: list[VaultRow] = []
         for offset, row in enumerate(rows):
             if self._quarantined(row, first_row + offset):
                 continue
-            writer.writerow([_csv_value(value) for value in row])
             updated_at = _utc(row[self.updated_position])
             if self.max_updated_at is None or updated_at > self.max_updated_at:
                 self.max_updated_at = updated_at
+            if self.splitter is not None:
+                row = self._split(row, vault_rows)
+            writer.writerow([_csv_value(value) for value in row])
             self.staged += 1
+        if vault_rows:
+            self.vault_stage.add(vault_rows)
         return buffer.getvalue().encode("utf-8")
+
+    def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any]:
+        """Return the raw values of a source row and queue its identifiers for the vault."""
+        record = {column.name: value for column, value in zip(self.table.columns, row, strict=True)}
+        split = self.splitter.split(record, self.protection.keys)
+        vault_rows.append(VaultRow(split.key, split.identity, self.splitter.vault_columns(record, split)))
+        kept = [record[name] for name in record if name not in self.splitter.identifiers]
+        return kept + [split.facts[name] for name in self.splitter.facts]
 
     def _quarantined(self, row: Sequence[Any], read_order: int) -> bool:
         key_name = self.table.columns[self.key_position].name
@@ -157,15 +202,19 @@ def _stream_source(
     return state
 
 
-def _extract_table(engine: Engine, conn, run_id: str, table: sa.Table, lookback: timedelta) -> BatchResult:
+def _extract_table(
+    engine: Engine, conn, run_id: str, table: sa.Table, lookback: timedelta, protection: _Protection | None
+) -> BatchResult:
     started = time.perf_counter()
     raw_table = f"raw.shop_{table.name}"
     result = BatchResult(batches.new_batch_id(run_id, SOURCE, table.name), SOURCE, table.name, raw_table)
     try:
         with conn, conn.cursor() as cur:
-            _extract_in_transaction(engine, cur, run_id, table, lookback, result)
+            _extract_in_transaction(engine, cur, run_id, table, lookback, result, protection)
     except Exception as error:
         conn.rollback()
+        if protection is not None:
+            protection.vault.rollback()
         log.exception("extracting shop.%s failed (batch %s)", table.name, result.batch_id)
         result.status = batches.FAILED
         result.rows_read = result.rows_loaded = result.rows_quarantined = 0
@@ -181,9 +230,17 @@ def _extract_table(engine: Engine, conn, run_id: str, table: sa.Table, lookback:
 
 
 def _extract_in_transaction(
-    engine: Engine, cur, run_id: str, table: sa.Table, lookback: timedelta, result: BatchResult
+    engine: Engine,
+    cur,
+    run_id: str,
+    table: sa.Table,
+    lookback: timedelta,
+    result: BatchResult,
+    protection: _Protection | None,
 ) -> None:
-    columns = [column.name for column in table.columns]
+    source_columns = [column.name for column in table.columns]
+    splitter = SHOP_SPLITS.get(table.name)
+    columns = splitter.raw_columns(source_columns) if splitter else source_columns
     key = platform_schema.PRIMARY_KEYS[table.name]
     batches.start_batch(cur, result, run_id)
     watermark = _read_watermark(cur, table.name)
@@ -192,7 +249,12 @@ def _extract_in_transaction(
         f"create temp table {_STAGE} on commit drop as select {', '.join(columns)} "
         f"from {result.target_table} with no data"
     )
-    state = _Extract(table, result, columns.index(key), columns.index("updated_at"))
+    state = _Extract(table, result, source_columns.index(key), source_columns.index("updated_at"))
+    if splitter is not None:
+        state.splitter, state.protection = splitter, protection
+        state.vault_stage = VaultStage(
+            protection.vault.cursor(), splitter.vault_table, protection.ring, {"batch_id": result.batch_id}
+        )
     query = _source_query(engine, table, since)
     copy_sql = f"copy {_STAGE} ({', '.join(columns)}) from stdin with (format csv, null '{_NULL}')"
     copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
@@ -205,6 +267,16 @@ def _extract_in_transaction(
     )
     inserted = cur.rowcount
     already_held = state.staged - inserted
+    if state.vault_stage is not None:
+        stored = state.vault_stage.publish()
+        protection.vault.commit()
+        log.info(
+            "stored %s identities in vault %s, %s unchanged (batch %s)",
+            f"{stored:,}",
+            splitter.vault_table,
+            f"{state.staged - stored:,}",
+            result.batch_id,
+        )
     batches.write_quarantine(cur, result, state.quarantine)
     result.rows_loaded = inserted
     result.rows_quarantined = len(state.quarantine)

@@ -8,7 +8,7 @@ region, the birth year and the age at sign-up, keys of the device and IP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,8 +31,6 @@ CUSTOMER_IDENTIFIERS = (
 )
 # Columns of the shop's addresses table that never leave the vault (the street address).
 ADDRESS_IDENTIFIERS = ("line1", "line2")
-# Columns of clickstream events replaced by pseudonymous keys (no vault copy is kept).
-EVENT_IDENTIFIERS = ("device_id", "ip", "anonymous_id")
 
 # Values of birth_date_status in raw.shop_customers.
 BIRTH_DATE_VALID = "valid"
@@ -120,10 +118,63 @@ def split_address(row: Mapping[str, Any], keys: Pseudonymizer, source: str = SHO
     return SplitRecord(key=address_key, identity=identity, facts=facts)
 
 
-def pseudonymize_event(row: Mapping[str, Any], keys: Pseudonymizer) -> dict[str, Any]:
-    """Return the keys that replace an event's device id, IP and anonymous id."""
+@dataclass(frozen=True)
+class TableSplit:
+    """How the rows of one source table are split between the warehouse and the vault."""
+
+    identifiers: tuple[str, ...]  # source columns that go to the vault only
+    facts: tuple[str, ...]  # derived columns added to the raw table, in this order
+    vault_table: str
+    split: Callable[[Mapping[str, Any], Pseudonymizer], SplitRecord]
+    vault_columns: Callable[[Mapping[str, Any], SplitRecord], dict[str, Any]]
+
+    def raw_columns(self, source_columns: Sequence[str]) -> list[str]:
+        """Return the raw table's data columns: the source's non-identifying ones, then the facts."""
+        return [name for name in source_columns if name not in self.identifiers] + list(self.facts)
+
+
+def _customer_vault_columns(row: Mapping[str, Any], split: SplitRecord) -> dict[str, Any]:
     return {
-        "device_key": keys.key("device", std.clean_text(row.get("device_id"))),
-        "ip_key": keys.key("ip", std.clean_text(row.get("ip"))),
-        "anonymous_key": keys.key("anonymous", std.clean_text(row.get("anonymous_id"))),
+        "source": SHOP,
+        "source_customer_id": str(row["customer_id"]),
+        "source_updated_at": row["updated_at"],
+        "email_index": split.email_index,
+        "phone_index": split.phone_index,
     }
+
+
+def _address_vault_columns(row: Mapping[str, Any], split: SplitRecord) -> dict[str, Any]:
+    return {"customer_key": split.facts["customer_key"], "source_updated_at": row["updated_at"]}
+
+
+CUSTOMER_FACTS = (
+    "customer_key",
+    "email_domain",
+    "email_is_valid",
+    "phone_is_present",
+    "phone_is_valid",
+    "phone_region",
+    "birth_year",
+    "birth_date_status",
+    "age_at_signup",
+    "signup_device_key",
+    "signup_ip_key",
+)
+
+# Shop tables whose rows carry direct identifiers, by table name.
+SHOP_SPLITS: dict[str, TableSplit] = {
+    "customers": TableSplit(
+        identifiers=CUSTOMER_IDENTIFIERS,
+        facts=CUSTOMER_FACTS,
+        vault_table="pii.customer_identities",
+        split=split_customer,
+        vault_columns=_customer_vault_columns,
+    ),
+    "addresses": TableSplit(
+        identifiers=ADDRESS_IDENTIFIERS,
+        facts=("address_key", "customer_key", "has_street_address"),
+        vault_table="pii.address_identities",
+        split=split_address,
+        vault_columns=_address_vault_columns,
+    ),
+}

@@ -7,22 +7,33 @@
 --   _loaded_at      load time
 -- Raw tables are append-only: a changed source row lands again as a new version and
 -- staging keeps the latest version per key.
+--
+-- Raw holds no direct identifier. Names, emails, phones, birth dates, street lines, device
+-- ids and IPs are split off during extraction into the PII vault (a separate database,
+-- encrypted); raw gets the pseudonymous keys (HMAC) and facts derived from them instead.
 create schema if not exists raw;
 
 -- Platform operational database (extracted by updated_at watermark).
+-- shop_customers facts (customer_warehouse.pii.split): email_domain of a valid email,
+-- phone_region per the phonenumbers library, birth_date_status valid, missing or
+-- unparseable, age_at_signup in whole years (negative when the birth date lies after it),
+-- signup_*_key HMACs of the sign-up device id and IP.
 create table if not exists raw.shop_customers (
-    customer_id bigint not null, given_name text, family_name text, full_name text,
-    email text, phone text, birth_date text, gender text, country_code text,
-    signup_channel text, signup_device_id text, signup_ip text, marketing_opt_in boolean,
+    customer_id bigint not null, gender text, country_code text,
+    signup_channel text, marketing_opt_in boolean,
     created_at timestamptz, updated_at timestamptz not null, deleted_at timestamptz,
+    customer_key text not null, email_domain text, email_is_valid boolean,
+    phone_is_present boolean, phone_is_valid boolean, phone_region text,
+    birth_year integer, birth_date_status text, age_at_signup integer,
+    signup_device_key text, signup_ip_key text,
     _batch_id text not null, _source text not null, _source_object text not null,
     _source_row bigint, _loaded_at timestamptz not null default now()
 );
 create table if not exists raw.shop_addresses (
     address_id bigint not null, customer_id bigint not null, address_type text,
-    line1 text, line2 text, city text, state text, postcode text, country_code text,
-    is_default boolean,
+    city text, state text, postcode text, country_code text, is_default boolean,
     created_at timestamptz, updated_at timestamptz not null, deleted_at timestamptz,
+    address_key text not null, customer_key text not null, has_street_address boolean,
     _batch_id text not null, _source text not null, _source_object text not null,
     _source_row bigint, _loaded_at timestamptz not null default now()
 );
@@ -71,10 +82,11 @@ create index if not exists shop_order_items_key_idx on raw.shop_order_items (ord
 create index if not exists shop_payments_key_idx on raw.shop_payments (payment_id, updated_at);
 create index if not exists shop_reviews_key_idx on raw.shop_reviews (review_id, updated_at);
 
--- Clickstream events (JSON-lines files in the landing folder's events/ subfolder).
+-- Clickstream events (JSON-lines files in the landing folder's events/ subfolder). The
+-- device id, IP and anonymous id of each event are replaced by their HMAC keys on load.
 create table if not exists raw.shop_events (
     event_id text not null, event_type text not null, occurred_at timestamptz not null,
-    session_id text, customer_id bigint, anonymous_id text, device_id text, ip text,
+    session_id text, customer_id bigint, anonymous_key text, device_key text, ip_key text,
     page_url text, product_id bigint, order_id bigint, user_agent text, properties jsonb,
     _batch_id text not null, _source text not null, _source_object text not null,
     _source_row bigint, _loaded_at timestamptz not null default now()

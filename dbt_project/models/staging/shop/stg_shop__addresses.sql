@@ -1,4 +1,5 @@
 -- Latest version of each shop address. Postcodes stay text so leading zeros survive.
+-- The street lines are in the PII vault; has_street_address tells whether there are any.
 with
 
 source as (
@@ -23,8 +24,9 @@ renamed as (
         address_id,
         customer_id,
         nullif(lower(trim(address_type)), '') as address_type,
-        line1,
-        line2,
+        address_key,
+        customer_key,
+        coalesce(has_street_address, false) as has_street_address,
         nullif(trim(city), '') as city,
         nullif(trim(state), '') as state,
         nullif(upper(trim(postcode)), '') as postcode,

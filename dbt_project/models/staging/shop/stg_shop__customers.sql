@@ -1,4 +1,6 @@
--- Latest version of each shop customer account, with contact fields standardized.
+-- Latest version of each shop customer account. Raw holds no direct identifier: the
+-- extraction split names, email, phone, birth date, device id and IP off into the PII
+-- vault and left the pseudonymous keys and the facts derived from them.
 with
 
 source as (
@@ -21,19 +23,21 @@ renamed as (
 
     select
         customer_id,
-        given_name,
-        family_name,
-        full_name,
-        nullif(lower(trim(email)), '') as email,
-        nullif(trim(phone), '') as phone_as_written,
-        {{ to_e164('phone', 'country_code') }} as phone_e164,
-        {{ parse_birth_date('birth_date') }} as birth_date,
+        customer_key,
         {{ standardize_gender('gender') }} as gender,
         nullif(upper(trim(country_code)), '') as country_code,
         nullif(lower(trim(signup_channel)), '') as signup_channel,
-        signup_device_id,
-        signup_ip,
+        signup_device_key,
+        signup_ip_key,
         marketing_opt_in,
+        email_domain,
+        coalesce(email_is_valid, false) as has_valid_email,
+        coalesce(phone_is_present, false) as has_phone,
+        coalesce(phone_is_valid, false) as has_valid_phone,
+        phone_region,
+        birth_year,
+        birth_date_status,
+        age_at_signup,
         created_at,
         updated_at,
         deleted_at,

@@ -1,5 +1,6 @@
 -- One row per clickstream event_id: a file loaded twice or a tracker retry lands the
--- same event more than once, and the most recently loaded copy is kept.
+-- same event more than once, and the most recently loaded copy is kept. Device id, IP
+-- and anonymous id arrive as their pseudonymous keys.
 with
 
 source as (
@@ -26,9 +27,9 @@ renamed as (
         occurred_at,
         session_id,
         customer_id,
-        anonymous_id,
-        device_id,
-        ip,
+        anonymous_key,
+        device_key,
+        ip_key,
         page_url,
         product_id,
         order_id,
