@@ -70,6 +70,7 @@ def split_customer(row: Mapping[str, Any], keys: Pseudonymizer, source: str = SH
     else:
         birth_status = BIRTH_DATE_UNPARSEABLE if birth_written else BIRTH_DATE_MISSING
     signed_up = _day(row.get("created_at"))
+
     customer_key = keys.customer_key(source, row["customer_id"])
     identity = {
         "given_name": std.clean_text(row.get("given_name")),
@@ -120,7 +121,7 @@ def split_address(row: Mapping[str, Any], keys: Pseudonymizer, source: str = SHO
 
 @dataclass(frozen=True)
 class TableSplit:
-    """How the rows of one source table are split between the warehouse and the vault."""
+    """Division of one source table's columns between the warehouse and the vault."""
 
     identifiers: tuple[str, ...]  # source columns that go to the vault only
     facts: tuple[str, ...]  # derived columns added to the raw table, in this order

@@ -48,10 +48,10 @@ def bootstrap_vault(url: str) -> None:
                 conn.exec_driver_sql(sql)
     finally:
         eng.dispose()
-    log.info("vault schema pii is in place on %s", make_safe(url))
+    log.info("vault schema pii is in place on %s", safe_url(url))
 
 
-def make_safe(url: str) -> str:
+def safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
@@ -79,7 +79,7 @@ class VaultStage:
 
     ``add`` may be called chunk by chunk while the source streams, so memory stays bounded;
     ``publish`` moves the staged records into the table. The caller commits. ``shared``
-    holds column values common to every row, such as the batch id.
+    contains column values common to every row, such as the batch id.
     """
 
     def __init__(self, cur, table: str, ring: KeyRing, shared: dict | None = None) -> None:
