@@ -10,16 +10,18 @@ Moves one day of platform data into the warehouse and republishes the customer m
    lines, device ids and IPs go encrypted to the PII vault; raw gets keys and facts.
 3. **load_landed_files**: load new files of the landing folder (Olist CSV exports,
    clickstream JSON lines) into `raw`, once each, keyed by checksum.
-4. **validate_raw**: the `raw_inputs` expectation suite on this run's batches.
+4. **purge_expired_landing**: delete landed files older than `CW_LANDING_RETENTION_DAYS`
+   (default 30) whose content is loaded; files never loaded are kept and reported.
+5. **validate_raw**: the `raw_inputs` expectation suite on this run's batches.
    A critical failure stops the run here.
-5. **dbt_build**: the dbt project through Cosmos: staging, intermediate and the candidate
+6. **dbt_build**: the dbt project through Cosmos: staging, intermediate and the candidate
    marts in `marts_build`, each model with its tests.
-6. **validate_marts**: the `marts` expectation suite on `marts_build`.
-7. **publish_marts**: replace the marts analysts read (`marts`) in one transaction.
+7. **validate_marts**: the `marts` expectation suite on `marts_build`.
+8. **publish_marts**: replace the marts analysts read (`marts`) in one transaction.
    Until this task succeeds, analysts keep the previous day's marts.
-8. **refresh_dashboards**: refresh the Superset dashboards' chart caches when Superset
+9. **refresh_dashboards**: refresh the Superset dashboards' chart caches when Superset
    is reachable.
-9. **report_run**: one summary line per layer in the task log.
+10. **report_run**: one summary line per layer in the task log.
 
 Every row read is loaded or quarantined: see `audit.load_batches` and `audit.quarantine`.
 Quality results land in `audit.quality_results` and in Data Docs under `$CW_HOME/data_docs`.
@@ -108,6 +110,13 @@ def customer_warehouse():
         return batch_ids_of(load_landing(settings(), run_id))
 
     @task
+    def purge_expired_landing(run_id: str | None = None) -> int:
+        from customer_warehouse.config import settings
+        from customer_warehouse.retention import purge_landing
+
+        return len(purge_landing(settings(), run_id).deleted)
+
+    @task
     def validate_raw(shop_batches: list[str], file_batches: list[str], run_id: str | None = None) -> dict:
         from customer_warehouse.airflow_support import outcome_summary
         from customer_warehouse.config import settings
@@ -174,6 +183,7 @@ def customer_warehouse():
     files = load_landed_files()
     raw_checked = validate_raw(shop, files)
     bootstrap_warehouse() >> [shop, files]
+    files >> purge_expired_landing()
     raw_checked >> dbt_build
     marts_checked = validate_marts()
     dbt_build >> marts_checked

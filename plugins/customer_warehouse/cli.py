@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--logical-date")
     sub.add_parser("summary", help="print rows per layer, load and quality figures, segment sizes")
     sub.add_parser("publish", help="copy the validated candidate marts into the marts schema")
+    purge = sub.add_parser("purge-landing", help="delete loaded landed files older than the retention period")
+    purge.add_argument("--days", type=int, help="retention in days (default CW_LANDING_RETENTION_DAYS or 30)")
     for name, help_text in (
         ("simulate", "create and fill the simulated platform database"),
         ("ingest", "extract the shop database or load landed files (extract|load)"),
@@ -228,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         run_dag(cfg, args.logical_date)
     elif args.command == "summary":
         print_summary(cfg)
+    elif args.command == "purge-landing":
+        from customer_warehouse.retention import purge_landing
+
+        result = purge_landing(cfg, f"manual__{datetime.now(UTC).isoformat()}", args.days)
+        print(f"deleted {len(result.deleted):,} files, kept {len(result.kept_unloaded):,} never loaded")
     elif args.command == "publish":
         from customer_warehouse.publish import publish_marts
 

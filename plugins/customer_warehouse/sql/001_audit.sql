@@ -91,3 +91,14 @@ create table if not exists audit.task_failures (
     error             text,
     failed_at         timestamptz not null default now()
 );
+
+-- Landed files deleted by the retention policy (CW_LANDING_RETENTION_DAYS) after loading.
+create table if not exists audit.retention_purges (
+    run_id            text,
+    file_path         text not null,
+    checksum_sha256   text not null,
+    size_bytes        bigint not null,
+    modified_at       timestamptz not null,
+    loaded_batch_id   text not null,          -- the batch that loaded this content
+    purged_at         timestamptz not null default now()
+);
