@@ -95,3 +95,36 @@ def copy_from_producer(cur, sql: str, produce: Callable[[Callable[[bytes], None]
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+class CopySink:
+    """A ``COPY ... FROM STDIN`` running in a background thread, fed chunk by chunk with ``put``.
+
+    It lets one producer feed a second COPY (the vault's) while the first one runs, so
+    neither server waits for the other. ``close`` ends the input and raises the COPY's
+    error if it failed. The cursor belongs to the sink's thread until ``close`` returns.
+    """
+
+    def __init__(self, cur, sql: str) -> None:
+        self._reader = _ChunkReader()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(cur, sql), name="copy-sink", daemon=True)
+        self._thread.start()
+
+    def _run(self, cur, sql: str) -> None:
+        try:
+            cur.copy_expert(sql, self._reader, size=1 << 20)
+        except BaseException as error:  # noqa: BLE001 - handed to the thread calling close
+            self._error = error
+            self._reader.cancelled.set()
+
+    def put(self, data: bytes) -> None:
+        """Queue ``data`` for the COPY; raises ``CopyCancelled`` once the COPY has failed."""
+        self._reader.put(data)
+
+    def close(self) -> None:
+        """End the input, wait for the COPY to finish, and raise its error if it failed."""
+        self._reader.close_input()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error

@@ -20,7 +20,7 @@ import csv
 import io
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,7 +34,7 @@ from customer_warehouse import db, platform_schema
 from customer_warehouse.config import Settings
 from customer_warehouse.ingest import batches
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
-from customer_warehouse.ingest.copy_stream import copy_from_producer
+from customer_warehouse.ingest.copy_stream import CopySink, copy_from_producer
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
 from customer_warehouse.pii.split import SHOP_SPLITS, TableSplit
@@ -59,13 +59,23 @@ def _select_tables(tables: Sequence[str] | None) -> list[sa.Table]:
     return [table for table in platform_schema.EXTRACT_TABLES if table.name in tables]
 
 
-def extract_shop(settings: Settings, run_id: str, tables: Sequence[str] | None = None) -> list[BatchResult]:
-    """Extract what changed in each shop table since its watermark; return one result per table."""
+def extract_shop(
+    settings: Settings,
+    run_id: str,
+    tables: Sequence[str] | None = None,
+    protection: Protection | None = None,
+) -> list[BatchResult]:
+    """Extract what changed in each shop table since its watermark; return one result per table.
+
+    ``protection`` defaults to the keys, key ring and vault of ``settings``; a benchmark
+    may pass its own to measure the same extraction without encryption.
+    """
     batches.ensure_warehouse(
         settings.warehouse_url, [f"raw.shop_{t.name}" for t in platform_schema.EXTRACT_TABLES]
     )
     selected = _select_tables(tables)
-    protection = _Protection.open(settings) if any(t.name in SHOP_SPLITS for t in selected) else None
+    if protection is None and any(t.name in protection_splits(None) for t in selected):
+        protection = Protection.open(settings)
     source = db.engine(settings.shop_url)
     conn = psycopg2.connect(db.psycopg2_dsn(settings.warehouse_url))
     lookback = timedelta(seconds=settings.extract_lookback_seconds)
@@ -74,23 +84,31 @@ def extract_shop(settings: Settings, run_id: str, tables: Sequence[str] | None =
     finally:
         conn.close()
         source.dispose()
-        if protection is not None:
+        if protection is not None and protection.vault is not None:
             protection.vault.close()
 
 
 @dataclass
-class _Protection:
-    """What splitting identifiers off needs: the keys, the vault key ring and a vault connection."""
+class Protection:
+    """What splitting identifiers off needs: the keys, the vault key ring, a vault connection, the splits.
+
+    With ``vault`` None the identifiers stay in the raw row (a benchmark baseline only).
+    """
 
     keys: Pseudonymizer
-    ring: KeyRing
+    ring: KeyRing | None
     vault: Any
+    splits: Mapping[str, TableSplit] = field(default_factory=lambda: SHOP_SPLITS)
 
     @classmethod
-    def open(cls, settings: Settings) -> _Protection:
+    def open(cls, settings: Settings) -> Protection:
         keys, ring = Pseudonymizer.from_env(), KeyRing.from_env()
         bootstrap_vault(settings.vault_url)
         return cls(keys, ring, psycopg2.connect(db.psycopg2_dsn(settings.vault_url)))
+
+
+def protection_splits(protection: Protection | None) -> Mapping[str, TableSplit]:
+    return SHOP_SPLITS if protection is None else protection.splits
 
 
 def _csv_value(value: Any) -> Any:
@@ -115,8 +133,9 @@ class _Extract:
     key_position: int
     updated_position: int
     splitter: TableSplit | None = None
-    protection: _Protection | None = None
+    protection: Protection | None = None
     vault_stage: VaultStage | None = None
+    vault_sink: CopySink | None = None
     read: int = 0
     staged: int = 0
     max_updated_at: datetime | None = None
@@ -137,14 +156,15 @@ class _Extract:
             writer.writerow([_csv_value(value) for value in row])
             self.staged += 1
         if vault_rows:
-            self.vault_stage.add(vault_rows)
+            self.vault_sink.put(self.vault_stage.encode(vault_rows))
         return buffer.getvalue().encode("utf-8")
 
     def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any]:
         """Return the raw values of a source row and queue its identifiers for the vault."""
         record = {column.name: value for column, value in zip(self.table.columns, row, strict=True)}
         split = self.splitter.split(record, self.protection.keys)
-        vault_rows.append(VaultRow(split.key, split.identity, self.splitter.vault_columns(record, split)))
+        if self.vault_stage is not None:
+            vault_rows.append(VaultRow(split.key, split.identity, self.splitter.vault_columns(record, split)))
         kept = [record[name] for name in record if name not in self.splitter.identifiers]
         return kept + [split.facts[name] for name in self.splitter.facts]
 
@@ -203,7 +223,7 @@ def _stream_source(
 
 
 def _extract_table(
-    engine: Engine, conn, run_id: str, table: sa.Table, lookback: timedelta, protection: _Protection | None
+    engine: Engine, conn, run_id: str, table: sa.Table, lookback: timedelta, protection: Protection | None
 ) -> BatchResult:
     started = time.perf_counter()
     raw_table = f"raw.shop_{table.name}"
@@ -213,7 +233,7 @@ def _extract_table(
             _extract_in_transaction(engine, cur, run_id, table, lookback, result, protection)
     except Exception as error:
         conn.rollback()
-        if protection is not None:
+        if protection is not None and protection.vault is not None:
             protection.vault.rollback()
         log.exception("extracting shop.%s failed (batch %s)", table.name, result.batch_id)
         result.status = batches.FAILED
@@ -236,10 +256,10 @@ def _extract_in_transaction(
     table: sa.Table,
     lookback: timedelta,
     result: BatchResult,
-    protection: _Protection | None,
+    protection: Protection | None,
 ) -> None:
     source_columns = [column.name for column in table.columns]
-    splitter = SHOP_SPLITS.get(table.name)
+    splitter = protection_splits(protection).get(table.name)
     columns = splitter.raw_columns(source_columns) if splitter else source_columns
     key = platform_schema.PRIMARY_KEYS[table.name]
     batches.start_batch(cur, result, run_id)
@@ -252,12 +272,20 @@ def _extract_in_transaction(
     state = _Extract(table, result, source_columns.index(key), source_columns.index("updated_at"))
     if splitter is not None:
         state.splitter, state.protection = splitter, protection
+    if splitter is not None and protection.vault is not None:
+        vault_cur = protection.vault.cursor()
         state.vault_stage = VaultStage(
-            protection.vault.cursor(), splitter.vault_table, protection.ring, {"batch_id": result.batch_id}
+            vault_cur, splitter.vault_table, protection.ring, {"batch_id": result.batch_id}
         )
+        # The vault's COPY runs beside the warehouse's, fed by the same producer thread.
+        state.vault_sink = CopySink(vault_cur, state.vault_stage.copy_sql)
     query = _source_query(engine, table, since)
     copy_sql = f"copy {_STAGE} ({', '.join(columns)}) from stdin with (format csv, null '{_NULL}')"
-    copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
+    try:
+        copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
+    finally:
+        if state.vault_sink is not None:
+            state.vault_sink.close()
     cur.execute(
         f"insert into {result.target_table} ({', '.join(columns)}, _batch_id, _source, _source_object) "
         f"select {', '.join('s.' + c for c in columns)}, %s, %s, %s from {_STAGE} s "

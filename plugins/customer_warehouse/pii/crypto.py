@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -26,6 +26,8 @@ from customer_warehouse.pii.keys import MissingSecretError
 VAULT_KEYS_VARIABLE = "CW_VAULT_KEYS"
 _NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Dates and other non-JSON values are written as their text form.
+_JSON = msgspec.json.Encoder(enc_hook=str)
 
 
 class VaultKeyError(ValueError):
@@ -53,6 +55,7 @@ class KeyRing:
 
     active_id: str
     keys: dict[str, bytes]
+    _ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> KeyRing:
@@ -86,11 +89,9 @@ class KeyRing:
 
     def encrypt(self, record: dict, associated: str) -> bytes:
         """Encrypt ``record`` (JSON-serializable) with the active key, bound to ``associated``."""
-        plaintext = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        plaintext = _JSON.encode(record)
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.active_id]).encrypt(
-            nonce, plaintext.encode("utf-8"), associated.encode("utf-8")
-        )
+        sealed = self._cipher(self.active_id).encrypt(nonce, plaintext, associated.encode("utf-8"))
         key_id = self.active_id.encode("ascii")
         return bytes([len(key_id)]) + key_id + nonce + sealed
 
@@ -106,12 +107,18 @@ class KeyRing:
         start = 1 + blob[0]
         nonce, sealed = blob[start : start + _NONCE_BYTES], blob[start + _NONCE_BYTES :]
         try:
-            plaintext = AESGCM(key).decrypt(nonce, sealed, associated.encode("utf-8"))
+            plaintext = self._cipher(key_id).decrypt(nonce, sealed, associated.encode("utf-8"))
         except InvalidTag as error:
             raise DecryptionError(
                 f"vault record {associated[:12]}... failed authentication with key {key_id!r}"
             ) from error
-        return json.loads(plaintext)
+        return msgspec.json.decode(plaintext)
+
+    def _cipher(self, key_id: str) -> AESGCM:
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
+        return cipher
 
 
 def key_id_of(blob: bytes) -> str:

@@ -77,9 +77,11 @@ def _copy_value(value: object) -> object:
 class VaultStage:
     """Encrypted records of one table staged on an open vault transaction, then upserted at once.
 
-    ``add`` may be called chunk by chunk while the source streams, so memory stays bounded;
-    ``publish`` moves the staged records into the table. The caller commits. ``shared``
-    contains column values common to every row, such as the batch id.
+    ``encode`` encrypts a chunk of records into ``COPY`` input for ``copy_sql``; the caller
+    streams the chunks into the stage however suits it (``write_rows`` copies them at once,
+    the shop extraction feeds a concurrent COPY while the source streams). ``publish``
+    moves the staged records into the table; the caller commits. ``shared`` contains
+    column values common to every row, such as the batch id.
     """
 
     def __init__(self, cur, table: str, ring: KeyRing, shared: dict | None = None) -> None:
@@ -94,26 +96,21 @@ class VaultStage:
         cur.execute(f"create temp table if not exists {self.stage} (like {table} including defaults)")
         cur.execute(f"truncate {self.stage}")
 
-    def add(self, rows: Iterable[VaultRow]) -> int:
-        """Encrypt ``rows`` and copy them into the stage; return how many were staged."""
+    @property
+    def copy_sql(self) -> str:
+        return f"copy {self.stage} ({', '.join(self.columns)}) from stdin with (format csv, null '\\N')"
+
+    def encode(self, rows: Iterable[VaultRow]) -> bytes:
+        """Encrypt ``rows`` into CSV input for ``copy_sql`` and count them as staged."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        count = 0
         for row in rows:
             blob = self.ring.encrypt(row.identity, row.key)
             columns = {**self.shared, **row.columns}
             values = [row.key, *(columns.get(name) for name in self.plain), self.ring.active_id, blob]
             writer.writerow([_copy_value(value) for value in values])
-            count += 1
-        if count:
-            buffer.seek(0)
-            self.cur.copy_expert(
-                f"copy {self.stage} ({', '.join(self.columns)}) from stdin with (format csv, null '\\N')",
-                buffer,
-                size=1 << 20,
-            )
-            self.staged += count
-        return count
+            self.staged += 1
+        return buffer.getvalue().encode("utf-8")
 
     def publish(self) -> int:
         """Upsert the staged records; return how many were inserted or replaced.
@@ -142,7 +139,7 @@ class VaultStage:
 def write_rows(cur, table: str, rows: Iterable[VaultRow], ring: KeyRing) -> int:
     """Encrypt and upsert ``rows`` into ``table`` in the open transaction; return the count written."""
     stage = VaultStage(cur, table, ring)
-    stage.add(rows)
+    cur.copy_expert(stage.copy_sql, io.BytesIO(stage.encode(rows)), size=1 << 20)
     return stage.publish()
 
 
