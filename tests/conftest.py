@@ -24,6 +24,7 @@ from customer_warehouse.config import REPO_ROOT
 from customer_warehouse.db import drop_database, ensure_database
 from customer_warehouse.pii.crypto import new_key_entry
 from customer_warehouse.runtime import airflow_env, venv_bin
+from tests.planted import plant
 from tests.support import make_settings, run_dag, vault_url_for
 
 PG_SERVER_URL = os.environ.get("CW_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -158,6 +159,7 @@ def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifes
     """Run the customer_warehouse DAG once on a simulated shop (1,000 customers) and the real Olist slice.
 
     Shared by the end-to-end and dashboard tests, so the dashboards draw real pipeline output.
+    The shop also holds the planted accounts of ``tests.planted``, which leak tests look for.
     """
     home = tmp_path_factory.mktemp("e2e")
     cfg = make_settings(home, warehouse_url=pg_database("e2e_wh"), shop_url=pg_database("e2e_shop"))
@@ -169,6 +171,7 @@ def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifes
         truth_dir=cfg.truth_dir,
         progress=False,
     )
+    plant(cfg.shop_url, cfg.landing_dir / "events")
     shutil.copytree(olist_dir, cfg.landing_dir / "olist" / "slice-a", ignore=shutil.ignore_patterns("*.md"))
     # A later seller export with one row that has no key, as marketplaces send them: it
     # must be quarantined while the rest of the run goes on.

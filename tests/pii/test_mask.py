@@ -37,3 +37,9 @@ def test_unparsed_line_masked_only_when_asked():
     record = {"_line": "order-1,2017-10-02 10:56:33,li.na@example.cn"}
     assert "li.na" not in mask_record(record)["_line"]
     assert mask_record(record, scan_lines=False) == record
+
+
+def test_mask_text_cut_off_email():
+    masked = mask_text('{"email": "ouyang.sasa@leak-check')
+    assert "ouyang" not in masked
+    assert "***@leak-check" in masked

@@ -23,7 +23,8 @@ _HIDDEN_FIELDS = frozenset(
 )
 IDENTIFIER_FIELDS = _NAME_FIELDS | _EMAIL_FIELDS | _PHONE_FIELDS | _HIDDEN_FIELDS
 
-_EMAIL = re.compile(r"[^\s@\"',;<>]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# The local part of anything shaped like an address, complete or cut off.
+_EMAIL = re.compile(r"[^\s@\"',;<>{}\[\]]+@([A-Za-z0-9.-]*)")
 _IPV4 = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b")
 _IPV6 = re.compile(r"\b(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}\b")
 _DIGITS = re.compile(r"\+?\d[\d\s().-]{6,}\d")
