@@ -166,8 +166,22 @@ def train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
         training.estimate_parameters_using_expectation_maximisation(
             block_on(*columns), max_pairs=cfg.em_max_pairs
         )
-    settings = linker.misc.save_model_to_json()
-    return MatchModel(settings=settings, origin="trained")
+    return MatchModel(settings=neutral_untrained(linker.misc.save_model_to_json()), origin="trained")
+
+
+def neutral_untrained(settings: dict[str, Any]) -> dict[str, Any]:
+    """Give levels the training sample never showed a Bayes factor of 1 (m = u), so they weigh nothing.
+
+    Without this Splink scores such levels with its defaults, which are guesses.
+    """
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if m is None or u is None:
+                level["m_probability"] = level["u_probability"] = u if u is not None else (m or 1e-6)
+    return settings
 
 
 def _with_blocking_rules(settings: dict[str, Any], cfg: ProbabilisticSettings) -> dict[str, Any]:

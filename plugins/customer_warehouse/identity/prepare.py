@@ -18,21 +18,20 @@ when more than ``max_block_size`` accounts share the value.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
 from datetime import date, datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from customer_warehouse.identity.frame import FRAME_COLUMNS
-from customer_warehouse.identity.names import fold_latin, is_han, name_keys
-from customer_warehouse.identity.settings import BlockingRule
+from customer_warehouse.identity.names import is_han, name_keys
+from customer_warehouse.identity.settings import BlockingRule, DeterministicRule
+from customer_warehouse.pii.keys import Pseudonymizer
 
 log = logging.getLogger(__name__)
-
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class IdentityFrameError(ValueError):
@@ -71,29 +70,51 @@ def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _objects(values, index: pd.Index) -> pd.Series:
-    """Return ``values`` as an object Series: pandas 3 would infer ``str`` and turn None into NaN."""
-    return pd.Series(list(values), index=index, dtype=object)
+def _text(series: pd.Series) -> np.ndarray:
+    """Return the values as stripped text in an object array, None for missing or blank ones."""
+    values = series.to_numpy(dtype=object, na_value=None)
+    return np.array([(str(v).strip() or None) if v is not None else None for v in values], dtype=object)
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Return the values as stripped text, None for missing or blank ones."""
-    present = series.notna().to_numpy()
-    return _objects(
-        ((str(v).strip() or None) if ok else None for v, ok in zip(series, present, strict=True)),
-        series.index,
-    )
+def _per_value(values: np.ndarray, func) -> np.ndarray:
+    """Apply ``func`` once per distinct non-missing value; missing values map to None."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(value) for value in uniques]
+    mapped[-1] = None
+    return mapped[codes]
 
 
-def _fold(value: str | None, pattern: re.Pattern) -> str | None:
-    if value is None:
-        return None
-    folded = pattern.sub(" ", fold_latin(value)).strip()
-    return " ".join(folded.split()) or None
+# Address parts are folded in DuckDB: there are about as many distinct streets as
+# accounts, and a vectorized fold is ten times faster than one Python call per value.
+_FOLD = "lower(strip_accents(replace({0}, 'ß', 'ss')))"
+_ADDRESS_SQL = f"""
+select
+    nullif(regexp_replace({_FOLD.format("postcode")}, '[^\\pL\\pN]+', '', 'g'), '') as postcode,
+    nullif(trim(regexp_replace({_FOLD.format("city")}, '[^\\pL\\pN]+', ' ', 'g')), '') as city,
+    nullif(trim(regexp_replace({_FOLD.format("street")}, '[^\\pL\\pN]+', ' ', 'g')), '') as street
+from address
+"""
+
+
+def _address_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    address = pd.DataFrame(
+        {
+            "postcode": pd.Series(_text(frame["postcode"]), dtype=object),
+            "city": pd.Series(_text(frame["city"]), dtype=object),
+            "street": pd.Series(_text(frame["address_line"]), dtype=object),
+        }
+    ).astype({"postcode": "str", "city": "str", "street": "str"})
+    with duckdb.connect() as connection:
+        connection.register("address", address)
+        folded = connection.execute(_ADDRESS_SQL).fetch_df()
+    return {
+        name: folded[name].to_numpy(dtype=object, na_value=None) for name in ("postcode", "city", "street")
+    }
 
 
 def _iso_date(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, datetime | pd.Timestamp):
         return value.date().isoformat()
@@ -106,44 +127,57 @@ def _iso_date(value: object) -> str | None:
         return None
 
 
-def _name_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    given, family, full = (_text(frame[c]) for c in ("given_name", "family_name", "full_name"))
-    # Cache by the written name: the same name repeats across accounts and persons.
-    cache: dict[tuple, tuple[str | None, str | None]] = {}
-    keys = []
-    for triple in zip(given, family, full, strict=True):
-        found = cache.get(triple)
-        if found is None:
-            found = cache[triple] = name_keys(*triple)
-        keys.append(found)
-    names = pd.DataFrame(keys, columns=["name_key", "name_native"], dtype=object)
-    names["name_tokens"] = _objects((k.split(" ") if k else None for k in names["name_key"]), names.index)
-    names["name_han"] = [bool(k) and any(is_han(ch) for ch in k) for k in names["name_native"]]
-    return names
+_SEPARATOR = "\x1f"
 
 
-def _map_unique(series: pd.Series, func) -> pd.Series:
-    """Apply ``func`` once per distinct value."""
-    values = _text(series)
-    lookup = {value: func(value) for value in pd.unique(values.dropna())}
-    return _objects((lookup.get(v) if v is not None else None for v in values), series.index)
+def _name_keys_of(joined: str) -> tuple[str | None, str | None]:
+    given, family, full = (part or None for part in joined.split(_SEPARATOR))
+    return name_keys(given, family, full)
 
 
-def matching_table(frame: pd.DataFrame, blocking_rules: tuple[BlockingRule, ...], max_block_size: int):
+def _name_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    parts = [_text(frame[c]) for c in ("given_name", "family_name", "full_name")]
+    joined = np.array(
+        [_SEPARATOR.join(p or "" for p in triple) for triple in zip(*parts, strict=True)], dtype=object
+    )
+    # The same written name repeats across accounts and persons: transliterate each once.
+    keys = _per_value(joined, _name_keys_of)
+    name_key = np.array([k[0] for k in keys], dtype=object)
+    native = np.array([k[1] for k in keys], dtype=object)
+    return {
+        "name_key": name_key,
+        "name_native": native,
+        "name_tokens": _per_value(name_key, lambda k: k.split(" ")),
+        "name_han": _per_value(native, lambda k: any(is_han(ch) for ch in k)).astype(bool),
+    }
+
+
+def matching_table(frame: pd.DataFrame, blocking_rules: tuple[BlockingRule, ...], max_block_size: int | None):
     """Return the matching table of a checked identity frame (same row order)."""
-    table = pd.DataFrame({"unique_id": frame["customer_key"].astype(str)})
-    table = pd.concat([table, _name_columns(frame)], axis=1)
-    table["birth_date"] = _objects(map(_iso_date, frame["birth_date"]), frame.index)
-    table["email"] = _text(frame["email_canonical"])
-    table["email_local"] = _objects((e.rsplit("@", 1)[0] if e else None for e in table["email"]), frame.index)
-    table["phone"] = _text(frame["phone_e164"])
-    table["postcode"] = _map_unique(frame["postcode"], lambda v: _NOT_ALNUM.sub("", fold_latin(v)) or None)
-    table["city"] = _map_unique(frame["city"], lambda v: _fold(v, _NOT_WORD))
-    table["street"] = _map_unique(frame["address_line"], lambda v: _fold(v, _NOT_WORD))
-    table["person_ref"] = _text(frame["person_ref"])
+    columns: dict[str, np.ndarray] = {"unique_id": frame["customer_key"].astype(str).to_numpy(dtype=object)}
+    columns.update(_name_columns(frame))
+    columns["birth_date"] = _per_value(frame["birth_date"].to_numpy(dtype=object, na_value=None), _iso_date)
+    email = _text(frame["email_canonical"])
+    columns["email"] = email
+    columns["email_local"] = _per_value(email, lambda e: e.rsplit("@", 1)[0])
+    columns["phone"] = _text(frame["phone_e164"])
+    columns.update(_address_columns(frame))
+    columns["person_ref"] = _text(frame["person_ref"])
+    table = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    table["name_han"] = table["name_han"].astype(bool)
     for rule in blocking_rules:
         table[f"blk_{rule.name}"] = blocking_values(table, rule, max_block_size)
     return table
+
+
+def _joined(table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
+    """Return the columns joined by '|' per row, None where one of them is missing."""
+    parts = [table[column].to_numpy(dtype=object) for column in columns]
+    if len(parts) == 1:
+        return parts[0].copy()
+    return np.array(
+        [None if None in row else "|".join(row) for row in zip(*parts, strict=True)], dtype=object
+    )
 
 
 def blocking_values(table: pd.DataFrame, rule: BlockingRule, max_block_size: int | None) -> pd.Series:
@@ -152,13 +186,11 @@ def blocking_values(table: pd.DataFrame, rule: BlockingRule, max_block_size: int
     Values shared by more than ``max_block_size`` rows become None: such a block would
     generate a quadratic number of pairs for evidence that common.
     """
-    columns = [table[column].tolist() for column in rule.columns]
-    values = _objects(
-        ("|".join(row) if all(v is not None for v in row) else None for row in zip(*columns, strict=True)),
-        table.index,
-    )
+    values = _joined(table, rule.columns)
     if max_block_size:
-        crowded = values.map(values.value_counts()).fillna(0).to_numpy() > max_block_size
+        codes, _ = pd.factorize(values, use_na_sentinel=True)
+        sizes = np.bincount(codes[codes >= 0]) if (codes >= 0).any() else np.zeros(0, dtype=int)
+        crowded = (codes >= 0) & (sizes[np.maximum(codes, 0)] > max_block_size if len(sizes) else False)
         if crowded.any():
             log.info(
                 "blocking rule %s: %s accounts share a value held by more than %s accounts; "
@@ -168,4 +200,58 @@ def blocking_values(table: pd.DataFrame, rule: BlockingRule, max_block_size: int
                 max_block_size,
             )
             values[crowded] = None
-    return values
+    return pd.Series(values, index=table.index, dtype=object)
+
+
+# Frame columns of deterministic rules and the matching-table columns holding their values.
+_RULE_KEY_COLUMNS = {"email_canonical": "email", "phone_e164": "phone", "person_ref": "person_ref"}
+
+
+def index_columns(
+    blocking_rules: tuple[BlockingRule, ...], deterministic_rules: tuple[DeterministicRule, ...]
+) -> list[tuple[str, ...]]:
+    """Return the column sets whose values an incremental run looks up among stored accounts."""
+    sets = [rule.columns for rule in blocking_rules]
+    for rule in deterministic_rules:
+        column = _RULE_KEY_COLUMNS.get(rule.key)
+        if column and (column,) not in sets:
+            sets.append((column,))
+    return sets
+
+
+def blocking_hashes(
+    table: pd.DataFrame, column_sets: list[tuple[str, ...]], keys: Pseudonymizer
+) -> np.ndarray:
+    """Return keyed 64-bit hashes of each row's blocking values, one column per set, 0 when missing.
+
+    The hash is BLAKE2b keyed by a secret derived from the pseudonymization key. The
+    warehouse stores these instead of the values: they only tell which stored accounts
+    share a value with a new one, and cannot be reversed without the secret.
+    """
+    secret = bytes.fromhex(keys.digest("identity:blocking-index"))
+    hashes = np.zeros((len(table), len(column_sets)), dtype=np.int64)
+    for position, columns in enumerate(column_sets):
+        namespace = "+".join(columns)
+        codes, uniques = pd.factorize(_joined(table, columns), use_na_sentinel=True)
+        digests = np.array(
+            [
+                int.from_bytes(
+                    hashlib.blake2b(f"{namespace}:{value}".encode(), digest_size=8, key=secret).digest(),
+                    "big",
+                    signed=True,
+                )
+                or 1
+                for value in uniques
+            ]
+            + [0],
+            dtype=np.int64,
+        )
+        hashes[:, position] = digests[codes]
+    return hashes
+
+
+def pg_bigint_arrays(hashes: np.ndarray) -> np.ndarray:
+    """Return each row of ``hashes`` as PostgreSQL array text without the zeros: '{12,-7}'."""
+    texts = np.where(hashes != 0, hashes.astype(str), "")
+    rows = np.array([",".join(filter(None, row)) for row in texts.tolist()], dtype=object)
+    return np.char.add(np.char.add("{", rows.astype(str)), "}").astype(object)
