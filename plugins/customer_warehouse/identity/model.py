@@ -18,6 +18,7 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
 
 from customer_warehouse.identity.settings import ProbabilisticSettings
 
@@ -145,6 +146,10 @@ def splink_input(table: pd.DataFrame, cfg: ProbabilisticSettings) -> pd.DataFram
     return table[[*COMPARED_COLUMNS, *(f"blk_{rule.name}" for rule in cfg.blocking_rules)]]
 
 
+class TrainingError(RuntimeError):
+    """The sample holds too little to train on (no pairs for a training rule, a degenerate fit)."""
+
+
 @dataclass
 class MatchModel:
     """Trained Splink settings (parameters only, no data values) and how they were obtained."""
@@ -155,6 +160,13 @@ class MatchModel:
 
 def train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
     """Train m and u on a bounded sample of the matching table; reproducible for ``cfg.seed``."""
+    try:
+        return _train(table, cfg)
+    except (SplinkException, ValueError, ZeroDivisionError) as error:
+        raise TrainingError(f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
+
+
+def _train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
     db_api = DuckDBAPI()
     linker = Linker(
         db_api.register(splink_input(table, cfg)), settings_creator(cfg), log_level=logging.WARNING

@@ -75,9 +75,15 @@ def _load_model(
 ) -> matcher.MatchModel:
     probabilistic = cfg.probabilistic
     if table is not None and len(table) >= probabilistic.min_accounts_to_train:
-        trained = matcher.train(table, probabilistic)
-        steps.done("train", "trained m and u on %s accounts (seed %s)", len(table), probabilistic.seed)
-        return trained
+        try:
+            trained = matcher.train(table, probabilistic)
+        except matcher.TrainingError as error:
+            # Some inputs hold no pairs to learn from (Olist exports carry no email, for
+            # example); the shipped parameters still score whatever columns they have.
+            log.warning("identity run %s: training failed, using the shipped model: %s", steps.run_id, error)
+        else:
+            steps.done("train", "trained m and u on %s accounts (seed %s)", len(table), probabilistic.seed)
+            return trained
     if table is None:
         stored = store.load_model(engine)
         if stored is not None:

@@ -127,7 +127,7 @@ def _timestamps(series: pd.Series) -> pd.Series:
 def pick(frame: pd.DataFrame, field: FieldRule) -> pd.DataFrame:
     """Return ``field.columns`` from the account the rule picks, one row per person_key with one."""
     qualifies = np.ones(len(frame), dtype=bool)
-    for column in (*field.columns[:1], *field.require):
+    for column in field.require or field.columns[:1]:
         qualifies &= frame[column].notna().to_numpy()
     for column in field.require_true:
         qualifies &= frame[column].fillna(False).astype(bool).to_numpy()
