@@ -14,23 +14,23 @@ def cluster(accounts: np.ndarray, edges: pd.DataFrame) -> pd.DataFrame:
     Edge ends missing from ``accounts`` are added as accounts. Cluster numbers follow the
     smallest account key in each cluster, so they do not depend on the input order.
     """
-    keys = np.unique(
-        np.concatenate(
-            [
-                np.asarray(accounts, dtype=object),
-                edges["unique_id_l"].to_numpy(dtype=object),
-                edges["unique_id_r"].to_numpy(dtype=object),
-            ]
-        )
-    ).astype(object)
-    left = np.searchsorted(keys, edges["unique_id_l"].to_numpy(dtype=object))
-    right = np.searchsorted(keys, edges["unique_id_r"].to_numpy(dtype=object))
+    # Fixed-width text sorts in C; an object array would compare Python strings.
+    every = np.concatenate(
+        [
+            np.asarray(accounts, dtype=object),
+            edges["unique_id_l"].to_numpy(dtype=object),
+            edges["unique_id_r"].to_numpy(dtype=object),
+        ]
+    ).astype(str)
+    keys = np.unique(every)
+    left = np.searchsorted(keys, edges["unique_id_l"].to_numpy(dtype=object).astype(str))
+    right = np.searchsorted(keys, edges["unique_id_r"].to_numpy(dtype=object).astype(str))
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(len(keys), len(keys)))
     _, labels = connected_components(graph, directed=False)
     # Keys are sorted, so the first row of each label holds the cluster's smallest key.
     _, first_row = np.unique(labels, return_index=True)
     order = np.argsort(np.argsort(first_row))
-    return pd.DataFrame({"customer_key": keys, "cluster": order[labels]})
+    return pd.DataFrame({"customer_key": keys.astype(object), "cluster": order[labels]})
 
 
 def account_evidence(clusters: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:

@@ -147,7 +147,7 @@ def splink_input(table: pd.DataFrame, cfg: ProbabilisticSettings) -> pd.DataFram
 
 
 class TrainingError(RuntimeError):
-    """The sample holds too little to train on (no pairs for a training rule, a degenerate fit)."""
+    """The sample contains too little to train on (no pairs for a training rule, a degenerate fit)."""
 
 
 @dataclass

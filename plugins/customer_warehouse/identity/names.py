@@ -69,9 +69,15 @@ COMPOUND_SURNAMES = frozenset(
 )
 
 
+# Code point ranges of CJK unified ideographs (Unicode 15: the base block, extension A,
+# extensions B to I) and CJK compatibility ideographs.
+_HAN_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x323AF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+
+
 def is_han(char: str) -> bool:
-    """Tell whether ``char`` is a CJK unified ideograph (the Han script)."""
-    return unicodedata.name(char, "").startswith("CJK UNIFIED IDEOGRAPH")
+    """Tell whether ``char`` is a Han character (a CJK ideograph)."""
+    point = ord(char)
+    return any(low <= point <= high for low, high in _HAN_RANGES)
 
 
 def fold_latin(text: str) -> str:

@@ -45,8 +45,13 @@ def _survivors(homes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _new_keys(clusters: pd.DataFrame, missing: np.ndarray, run_id: str, keys: Pseudonymizer) -> pd.Series:
-    first = clusters[clusters["cluster"].isin(missing)].groupby("cluster")["customer_key"].min()
-    return first.map(lambda account: keys.key("person", f"{run_id}:{account}"))
+    # ``cluster()`` returns accounts sorted by key, so the first row of a cluster is its smallest key.
+    rows = clusters[clusters["cluster"].isin(missing)].drop_duplicates("cluster", keep="first")
+    return pd.Series(
+        [keys.key("person", f"{run_id}:{account}") for account in rows["customer_key"]],
+        index=rows["cluster"].to_numpy(),
+        dtype=object,
+    )
 
 
 def assign_persons(

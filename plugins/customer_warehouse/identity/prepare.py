@@ -252,6 +252,8 @@ def blocking_hashes(
 
 def pg_bigint_arrays(hashes: np.ndarray) -> np.ndarray:
     """Return each row of ``hashes`` as PostgreSQL array text without the zeros: '{12,-7}'."""
-    texts = np.where(hashes != 0, hashes.astype(str), "")
-    rows = np.array([",".join(filter(None, row)) for row in texts.tolist()], dtype=object)
-    return np.char.add(np.char.add("{", rows.astype(str)), "}").astype(object)
+    if hashes.shape[1] == 0:
+        return np.full(len(hashes), "{}", dtype=object)
+    columns = [pd.Series(hashes[:, i].astype(str)).replace("0", "") for i in range(hashes.shape[1])]
+    joined = columns[0].str.cat(columns[1:], sep=",").str.replace(",+", ",", regex=True).str.strip(",")
+    return ("{" + joined + "}").to_numpy(dtype=object)

@@ -4,7 +4,7 @@ A full run resolves every account of the frame from scratch: deterministic rules
 Splink scoring of the blocked pairs, connected components, stable person keys,
 survivorship. An incremental run gets only new and changed accounts. It looks up the
 stored accounts that share a blocking value with them (keyed hashes in
-``identity.person_accounts``), asks ``load_accounts`` for those accounts' identities,
+``identity.person_accounts``), calls ``load_accounts`` for those accounts' identities,
 scores changed-vs-stored and changed-vs-changed pairs only, and then reclusters the
 whole stored edge graph, which costs O(links), not O(accounts).
 """
@@ -211,6 +211,7 @@ def _full(engine, frame, run_id, keys, cfg, rules, steps, _loader) -> IdentityRu
     columns = index_columns(probabilistic.blocking_rules, cfg.deterministic_rules)
     hashes = pd.Series(pg_bigint_arrays(blocking_hashes(table, columns, keys)), index=table["unique_id"])
     steps.done("prepare", "standardized %s accounts", len(table))
+
     model = _load_model(engine, cfg, table, steps)
     rule_edges = deterministic_links(frame, table, cfg.deterministic_rules)
     steps.done("rules", "%s rule links", len(rule_edges))
@@ -223,6 +224,7 @@ def _full(engine, frame, run_id, keys, cfg, rules, steps, _loader) -> IdentityRu
         len(scored) / max(len(table), 1),
         len(prob_edges),
     )
+
     edges = pd.concat([rule_edges, prob_edges], ignore_index=True)
     clusters = cluster(table["unique_id"].to_numpy(), edges)
     previous = store.load_bridge(engine)
@@ -233,6 +235,7 @@ def _full(engine, frame, run_id, keys, cfg, rules, steps, _loader) -> IdentityRu
     person_of = assignment.accounts.set_index("customer_key")["person_key"]
     identifiers, attributes = _golden(frame, person_of, rules)
     steps.done("survivorship", "golden records of %s persons", len(attributes))
+
     run = IdentityRun(run_id=run_id, mode="full", golden_identifiers=identifiers)
     run.counts = _counts(frame, len(table), scored, rule_edges, prob_edges, assignment)
     write = store.RunWrite(

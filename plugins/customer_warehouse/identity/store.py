@@ -129,14 +129,15 @@ def find_candidates(engine: Engine, hashes: list[int], max_block_size: int) -> t
     """
     if not hashes:
         return set(), 0
+    # One GIN index probe per key: a plain overlap test (&&) against thousands of keys
+    # would compare every stored array with the whole list when the planner scans.
     frame = _query_frame(
         engine,
-        "with wanted as (select distinct unnest(%s::bigint[]) as key) "
         "select w.key, array_agg(a.customer_key) as accounts "
-        "from identity.person_accounts a cross join lateral unnest(a.blocking_keys) as k(key) "
-        "join wanted w on w.key = k.key "
-        "where a.blocking_keys && %s::bigint[] group by w.key",
-        (hashes, hashes),
+        "from unnest(%s::bigint[]) as w(key) "
+        "join identity.person_accounts a on a.blocking_keys @> array[w.key] "
+        "group by w.key",
+        (hashes,),
     )
     found: set[str] = set()
     crowded = 0
@@ -228,8 +229,17 @@ def _write_persons(cursor, write: RunWrite) -> None:
 def _write_bridge(cursor, write: RunWrite) -> None:
     bridge = write.bridge.copy()
     if write.full:
+        # Building the indexes once after the load is several times faster than keeping
+        # them up to date row by row, above all the GIN index of blocking keys.
         cursor.execute("truncate identity.person_accounts")
+        cursor.execute("drop index if exists identity.person_accounts_blocking_idx")
+        cursor.execute("drop index if exists identity.person_accounts_person_idx")
         _copy(cursor, "identity.person_accounts", bridge, BRIDGE_COLUMNS)
+        cursor.execute("create index person_accounts_person_idx on identity.person_accounts (person_key)")
+        cursor.execute(
+            "create index person_accounts_blocking_idx on identity.person_accounts using gin (blocking_keys)"
+        )
+        cursor.execute("analyze identity.person_accounts")
         return
     _temporary_copy(cursor, "_bridge", "identity.person_accounts")
     _copy(cursor, "_bridge", bridge, BRIDGE_COLUMNS)
