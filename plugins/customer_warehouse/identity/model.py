@@ -160,8 +160,10 @@ class MatchModel:
 
 def train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
     """Train m and u on a bounded sample of the matching table; reproducible for ``cfg.seed``."""
+    # Seeded sampling draws rows by position: sort so that the input order does not matter.
+    ordered = table.sort_values("unique_id", ignore_index=True)
     try:
-        return _train(table, cfg)
+        return _train(ordered, cfg)
     except (SplinkException, ValueError, ZeroDivisionError) as error:
         raise TrainingError(f"{type(error).__name__}: {str(error).splitlines()[0]}") from error
 

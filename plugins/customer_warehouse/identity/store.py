@@ -32,7 +32,9 @@ BRIDGE_COLUMNS = [
 ]
 EDGE_COLUMNS = ["customer_key_l", "customer_key_r", "rule", "match_probability", "run_id"]
 EVENT_COLUMNS = ["run_id", "event", "person_key", "other_person_key", "account_count", "reason"]
-PERSON_FIXED_COLUMNS = ["person_key", "status", "merged_into_person_key", "updated_run_id"]
+# Memory for the index builds of a full run (a GIN build of 1M rows with PostgreSQL's
+# default 64MB spills to disk many times). Applies to this transaction only.
+INDEX_BUILD_MEMORY = "512MB"
 
 
 class IdentityStoreError(RuntimeError):
@@ -232,6 +234,7 @@ def _write_bridge(cursor, write: RunWrite) -> None:
         # Building the indexes once after the load is several times faster than keeping
         # them up to date row by row, above all the GIN index of blocking keys.
         cursor.execute("truncate identity.person_accounts")
+        cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         cursor.execute("drop index if exists identity.person_accounts_blocking_idx")
         cursor.execute("drop index if exists identity.person_accounts_person_idx")
         _copy(cursor, "identity.person_accounts", bridge, BRIDGE_COLUMNS)
