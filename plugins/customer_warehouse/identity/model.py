@@ -180,21 +180,26 @@ def _train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
         training.estimate_parameters_using_expectation_maximisation(
             block_on(*columns), max_pairs=cfg.em_max_pairs
         )
-    return MatchModel(settings=neutral_untrained(linker.misc.save_model_to_json()), origin="trained")
+    settings = fill_untrained(linker.misc.save_model_to_json(), cfg.u_max_pairs)
+    return MatchModel(settings=settings, origin="trained")
 
 
-def neutral_untrained(settings: dict[str, Any]) -> dict[str, Any]:
-    """Give levels the training sample never showed a Bayes factor of 1 (m = u), so they weigh nothing.
+def fill_untrained(settings: dict[str, Any], u_max_pairs: int) -> dict[str, Any]:
+    """Give every level that training never observed a probability, so none is left to Splink's guesses.
 
-    Without this Splink scores such levels with its defaults, which are guesses.
+    A level no randomly sampled pair reached (exact email, exact phone) is rare among
+    non-matches: its u is set to the bound the sample still allows, one pair in
+    ``u_max_pairs``. Treating it as neutral instead would take all the weight out of an
+    exact email match. A level no EM pair reached gets m = u, a Bayes factor of 1.
     """
     for comparison in settings["comparisons"]:
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):
                 continue
-            m, u = level.get("m_probability"), level.get("u_probability")
-            if m is None or u is None:
-                level["m_probability"] = level["u_probability"] = u if u is not None else (m or 1e-6)
+            if level.get("u_probability") is None:
+                level["u_probability"] = 1.0 / u_max_pairs
+            if level.get("m_probability") is None:
+                level["m_probability"] = level["u_probability"]
     return settings
 
 

@@ -111,8 +111,9 @@ def _accepted(scored: pd.DataFrame, threshold: float, rule_edges: pd.DataFrame) 
 
 
 def _bridge(frame, assignment, evidence, hashes, run_id) -> pd.DataFrame:
+    # Accounts missing from ``frame`` (not returned by load_accounts) still get their new
+    # person key; their source stays as stored.
     bridge = assignment.accounts.merge(evidence, on="customer_key", how="left")
-    bridge = bridge[bridge["customer_key"].isin(frame["customer_key"])]
     bridge["link_rule"] = bridge["link_rule"].fillna("unlinked")
     bridge = bridge.rename(columns={"linked_to": "linked_to_customer_key"})
     sources = frame.set_index("customer_key")["source"]
@@ -336,7 +337,8 @@ def _incremental(engine, frame, run_id, keys, cfg, rules, steps, load_accounts) 
 
     person_of = assignment.accounts.set_index("customer_key")["person_key"]
     moved = person_of[person_of.index.isin(changed_keys) | (person_of != person_of.index.map(previous))]
-    affected = set(moved) | set(assignment.merged.values())
+    # Persons that gained or lost accounts, including what remains of a split person.
+    affected = set(moved) | set(assignment.merged.values()) | set(previous.reindex(moved.index).dropna())
     members = person_of[person_of.isin(affected)]
     have = set(combined_frame["customer_key"])
     golden_frame = _frames([combined_frame, _load(load_accounts, set(members.index) - have)])

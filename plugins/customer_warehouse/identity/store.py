@@ -248,9 +248,10 @@ def _write_bridge(cursor, write: RunWrite) -> None:
     _copy(cursor, "_bridge", bridge, BRIDGE_COLUMNS)
     # Stored accounts that were not re-read carry no blocking keys: update them in place,
     # keeping the stored keys (an upsert would check NOT NULL before finding the conflict).
-    kept = [c for c in BRIDGE_COLUMNS if c not in ("customer_key", "blocking_keys")]
+    kept = [c for c in BRIDGE_COLUMNS if c not in ("customer_key", "blocking_keys", "source")]
     cursor.execute(
-        f"update identity.person_accounts a set {', '.join(f'{c} = b.{c}' for c in kept)} "
+        f"update identity.person_accounts a set {', '.join(f'{c} = b.{c}' for c in kept)}, "
+        "source = coalesce(b.source, a.source) "
         "from _bridge b where a.customer_key = b.customer_key and b.blocking_keys is null"
     )
     updates = ", ".join(f"{c} = excluded.{c}" for c in BRIDGE_COLUMNS if c != "customer_key")
