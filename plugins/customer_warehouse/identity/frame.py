@@ -11,6 +11,7 @@ warehouse, because it holds direct identifiers.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -128,3 +129,47 @@ def shop_identity_frame(shop_url: str, keys: Pseudonymizer) -> pd.DataFrame:
     finally:
         engine.dispose()
     return frame
+
+
+OLIST_SOURCE = "olist"
+
+
+def olist_identity_frame(olist_dir: Path, keys: Pseudonymizer) -> pd.DataFrame:
+    """Build an identity frame from Olist exports: ``olist_customers_dataset.csv`` (required) and orders.
+
+    Olist gives no names or contact details: each row is one customer_id with the
+    platform's person id (``customer_unique_id``, the frame's ``person_ref``), a postcode
+    prefix, city and state. The first purchase in ``olist_orders_dataset.csv``, when that
+    file is there, stands in for the sign-up time.
+    """
+    path = Path(olist_dir) / "olist_customers_dataset.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: point olist_dir at a folder of Olist CSV exports")
+    customers = pd.read_csv(path, dtype=str, keep_default_na=False)
+    first_order = _first_orders(Path(olist_dir) / "olist_orders_dataset.csv")
+    frame = empty_frame().reindex(range(len(customers)))
+    frame["customer_key"] = [keys.customer_key(OLIST_SOURCE, cid) for cid in customers["customer_id"]]
+    frame["source"] = OLIST_SOURCE
+    frame["source_customer_id"] = customers["customer_id"].to_numpy()
+    frame["person_ref"] = customers["customer_unique_id"].replace("", None).to_numpy()
+    frame["postcode"] = customers["customer_zip_code_prefix"].replace("", None).to_numpy()
+    frame["city"] = customers["customer_city"].replace("", None).to_numpy()
+    frame["state"] = customers["customer_state"].replace("", None).to_numpy()
+    frame["country_code"] = "BR"
+    frame["gender"] = "unknown"
+    frame["email_is_valid"] = False
+    frame["phone_is_valid"] = False
+    frame["is_deleted"] = False
+    signed_up = customers["customer_id"].map(first_order)
+    frame["created_at"] = frame["updated_at"] = (
+        signed_up.astype(object).where(signed_up.notna(), None).to_numpy()
+    )
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _first_orders(path: Path) -> pd.Series:
+    if not path.is_file():
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    orders = pd.read_csv(path, usecols=["customer_id", "order_purchase_timestamp"], dtype=str)
+    stamps = pd.to_datetime(orders["order_purchase_timestamp"], errors="coerce", utc=True)
+    return stamps.groupby(orders["customer_id"]).min()

@@ -1,0 +1,328 @@
+"""Reads and writes of the ``identity`` schema (DDL: ``sql/010_identity.sql``).
+
+Every write of a run goes through one psycopg2 connection and commits once, so a failed
+run leaves the previous state whole. Bulk rows go in with ``COPY``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+BRIDGE_COLUMNS = [
+    "customer_key",
+    "source",
+    "person_key",
+    "link_rule",
+    "link_probability",
+    "linked_to_customer_key",
+    "blocking_keys",
+    "updated_run_id",
+]
+EDGE_COLUMNS = ["customer_key_l", "customer_key_r", "rule", "match_probability", "run_id"]
+EVENT_COLUMNS = ["run_id", "event", "person_key", "other_person_key", "account_count", "reason"]
+# Memory for the index builds of a full run (a GIN build of 1M rows with PostgreSQL's
+# default 64MB spills to disk many times). Applies to this transaction only.
+INDEX_BUILD_MEMORY = "512MB"
+
+
+class IdentityStoreError(RuntimeError):
+    """The identity schema cannot hold what a run produced (for example an unknown attribute)."""
+
+
+def _pg_array(values: Any) -> str | None:
+    if values is None or (not isinstance(values, list | tuple) and pd.isna(values)):
+        return None
+    return "{" + ",".join(str(v).replace('"', "") for v in values) + "}"
+
+
+def _copy(cursor, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    """COPY ``frame[columns]`` into ``table`` as CSV; None and NaN become NULL."""
+    if frame.empty:
+        return
+    buffer = io.StringIO()
+    frame[columns].to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
+    buffer.seek(0)
+    cursor.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')",
+        buffer,
+    )
+
+
+def _query_frame(engine: Engine, sql: str, params: Iterable[Any] | None = None) -> pd.DataFrame:
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+            names = [column.name for column in cursor.description]
+    finally:
+        connection.close()
+    return pd.DataFrame(rows, columns=names)
+
+
+def has_state(engine: Engine) -> bool:
+    frame = _query_frame(engine, "select exists (select 1 from identity.person_accounts) as present")
+    return bool(frame["present"].iloc[0])
+
+
+def load_bridge(engine: Engine, customer_keys: Iterable[str] | None = None) -> pd.Series:
+    """Return the stored person key per customer_key: all accounts, or those listed."""
+    if customer_keys is None:
+        frame = _query_frame(engine, "select customer_key, person_key from identity.person_accounts")
+    else:
+        frame = _query_frame(
+            engine,
+            "select customer_key, person_key from identity.person_accounts where customer_key = any(%s)",
+            (list(customer_keys),),
+        )
+    return pd.Series(frame["person_key"].to_numpy(), index=frame["customer_key"].to_numpy(), dtype=object)
+
+
+def load_person_accounts(engine: Engine, person_keys: Iterable[str]) -> pd.Series:
+    """Return the customer keys of the listed persons, as person_key by customer_key."""
+    frame = _query_frame(
+        engine,
+        "select customer_key, person_key from identity.person_accounts where person_key = any(%s)",
+        (list(person_keys),),
+    )
+    return pd.Series(frame["person_key"].to_numpy(), index=frame["customer_key"].to_numpy(), dtype=object)
+
+
+def load_edges(engine: Engine) -> pd.DataFrame:
+    frame = _query_frame(
+        engine, "select customer_key_l, customer_key_r, rule, match_probability from identity.match_edges"
+    )
+    frame = frame.rename(columns={"customer_key_l": "unique_id_l", "customer_key_r": "unique_id_r"})
+    if frame.empty:
+        frame = pd.DataFrame(columns=["unique_id_l", "unique_id_r", "rule", "match_probability"])
+    return frame
+
+
+def load_model(engine: Engine) -> dict[str, Any] | None:
+    """Return the settings of the latest stored model, or None."""
+    frame = _query_frame(
+        engine,
+        "select m.settings from identity.match_models m join identity.runs r using (run_id) "
+        "order by r.finished_at desc limit 1",
+    )
+    if frame.empty:
+        return None
+    settings = frame["settings"].iloc[0]
+    return settings if isinstance(settings, dict) else json.loads(settings)
+
+
+def find_candidates(engine: Engine, hashes: list[int], max_block_size: int) -> tuple[set[str], int]:
+    """Return stored accounts sharing a blocking key with ``hashes``, and how many keys were too common.
+
+    A key shared by more than ``max_block_size`` stored accounts brings no candidates,
+    as in a full run.
+    """
+    if not hashes:
+        return set(), 0
+    # One GIN index probe per key: a plain overlap test (&&) against thousands of keys
+    # would compare every stored array with the whole list when the planner scans.
+    frame = _query_frame(
+        engine,
+        "select w.key, array_agg(a.customer_key) as accounts "
+        "from unnest(%s::bigint[]) as w(key) "
+        "join identity.person_accounts a on a.blocking_keys @> array[w.key] "
+        "group by w.key",
+        (hashes,),
+    )
+    found: set[str] = set()
+    crowded = 0
+    for accounts in frame["accounts"] if not frame.empty else []:
+        if len(accounts) > max_block_size:
+            crowded += 1
+            continue
+        found.update(accounts)
+    return found, crowded
+
+
+@dataclass
+class RunWrite:
+    """Everything one run writes; ``full`` replaces the bridge and edges, else rows are upserted."""
+
+    run_id: str
+    full: bool
+    run: dict[str, Any]
+    bridge: pd.DataFrame  # BRIDGE_COLUMNS; blocking_keys as PostgreSQL array text or None
+    edges: pd.DataFrame  # EDGE_COLUMNS
+    edges_replaced_for: list[str]  # incremental: accounts whose stored edges are dropped first
+    persons: pd.DataFrame  # person_key + attribute columns, all active
+    merged: dict[str, str]
+    retired: list[str]
+    events: pd.DataFrame  # EVENT_COLUMNS
+    model: dict[str, Any] | None = None
+    removed_accounts: list[str] = field(default_factory=list)
+
+
+def _person_columns(cursor, persons: pd.DataFrame) -> list[str]:
+    cursor.execute(
+        "select column_name from information_schema.columns where table_schema = 'identity' "
+        "and table_name = 'persons'"
+    )
+    stored = {row[0] for row in cursor.fetchall()}
+    unknown = [column for column in persons.columns if column not in stored]
+    if unknown:
+        raise IdentityStoreError(
+            f"golden attributes {', '.join(unknown)} have no column in identity.persons: add them to "
+            "plugins/customer_warehouse/sql/010_identity.sql, or remove them from config/survivorship.yml"
+        )
+    return list(persons.columns)
+
+
+def _temporary_copy(cursor, name: str, table: str) -> None:
+    """Create an empty temporary table with the columns of ``table`` but none of its constraints."""
+    cursor.execute(f"create temporary table {name} on commit drop as select * from {table} with no data")
+
+
+def _retire_persons(cursor, write: RunWrite) -> None:
+    """Mark merged and retired persons first, so a full run's delete of active persons keeps them."""
+    for loser, survivor in write.merged.items():
+        cursor.execute(
+            "insert into identity.persons (person_key, status, merged_into_person_key, updated_run_id) "
+            "values (%s, 'merged', %s, %s) on conflict (person_key) do update set status = 'merged', "
+            "merged_into_person_key = excluded.merged_into_person_key, "
+            "updated_run_id = excluded.updated_run_id",
+            (loser, survivor, write.run_id),
+        )
+    if write.retired:
+        cursor.execute(
+            "update identity.persons set status = 'retired', updated_run_id = %s where person_key = any(%s)",
+            (write.run_id, write.retired),
+        )
+
+
+def _write_persons(cursor, write: RunWrite) -> None:
+    persons = write.persons.copy()
+    persons["status"] = "active"
+    persons["merged_into_person_key"] = None
+    persons["updated_run_id"] = write.run_id
+    if "sources" in persons:
+        persons["sources"] = persons["sources"].map(_pg_array)
+    columns = _person_columns(cursor, persons)
+    _retire_persons(cursor, write)
+    if write.full:
+        cursor.execute("delete from identity.persons where status = 'active'")
+        _copy(cursor, "identity.persons", persons, columns)
+    else:
+        _temporary_copy(cursor, "_persons", "identity.persons")
+        _copy(cursor, "_persons", persons, columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "person_key")
+        cursor.execute(
+            f"insert into identity.persons ({', '.join(columns)}) select {', '.join(columns)} from _persons "
+            f"on conflict (person_key) do update set {updates}"
+        )
+
+
+def _write_bridge(cursor, write: RunWrite) -> None:
+    bridge = write.bridge.copy()
+    if write.full:
+        # Building the indexes once after the load is several times faster than keeping
+        # them up to date row by row, above all the GIN index of blocking keys.
+        cursor.execute("truncate identity.person_accounts")
+        cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        cursor.execute("drop index if exists identity.person_accounts_blocking_idx")
+        cursor.execute("drop index if exists identity.person_accounts_person_idx")
+        _copy(cursor, "identity.person_accounts", bridge, BRIDGE_COLUMNS)
+        cursor.execute("create index person_accounts_person_idx on identity.person_accounts (person_key)")
+        cursor.execute(
+            "create index person_accounts_blocking_idx on identity.person_accounts using gin (blocking_keys)"
+        )
+        cursor.execute("analyze identity.person_accounts")
+        return
+    _temporary_copy(cursor, "_bridge", "identity.person_accounts")
+    _copy(cursor, "_bridge", bridge, BRIDGE_COLUMNS)
+    # Stored accounts that were not re-read carry no blocking keys: update them in place,
+    # keeping the stored keys (an upsert would check NOT NULL before finding the conflict).
+    kept = [c for c in BRIDGE_COLUMNS if c not in ("customer_key", "blocking_keys", "source")]
+    cursor.execute(
+        f"update identity.person_accounts a set {', '.join(f'{c} = b.{c}' for c in kept)}, "
+        "source = coalesce(b.source, a.source) "
+        "from _bridge b where a.customer_key = b.customer_key and b.blocking_keys is null"
+    )
+    updates = ", ".join(f"{c} = excluded.{c}" for c in BRIDGE_COLUMNS if c != "customer_key")
+    cursor.execute(
+        f"insert into identity.person_accounts ({', '.join(BRIDGE_COLUMNS)}) "
+        f"select {', '.join(BRIDGE_COLUMNS)} from _bridge where blocking_keys is not null "
+        f"on conflict (customer_key) do update set {updates}"
+    )
+
+
+def _write_edges(cursor, write: RunWrite) -> None:
+    if write.full:
+        cursor.execute("truncate identity.match_edges")
+        _copy(cursor, "identity.match_edges", write.edges, EDGE_COLUMNS)
+        return
+    if write.edges_replaced_for:
+        cursor.execute(
+            "delete from identity.match_edges where customer_key_l = any(%s) or customer_key_r = any(%s)",
+            (write.edges_replaced_for, write.edges_replaced_for),
+        )
+    _temporary_copy(cursor, "_edges", "identity.match_edges")
+    _copy(cursor, "_edges", write.edges, EDGE_COLUMNS)
+    cursor.execute(
+        f"insert into identity.match_edges ({', '.join(EDGE_COLUMNS)}) select {', '.join(EDGE_COLUMNS)} "
+        "from _edges on conflict (customer_key_l, customer_key_r) do nothing"
+    )
+
+
+def _write_run(cursor, write: RunWrite) -> None:
+    run = write.run
+    columns = list(run)
+    cursor.execute(
+        f"insert into identity.runs ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})",
+        [run[c] for c in columns],
+    )
+    if write.model is not None:
+        cursor.execute(
+            "insert into identity.match_models (run_id, settings) values (%s, %s)",
+            (write.run_id, json.dumps(write.model)),
+        )
+
+
+def write_run(engine: Engine, write: RunWrite) -> None:
+    """Write one run's results in a single transaction."""
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select 1 from identity.runs where run_id = %s", (write.run_id,))
+            if cursor.fetchone():
+                raise IdentityStoreError(
+                    f"identity run {write.run_id} is already stored: give every run its own run id "
+                    "(the Airflow run id, for example)"
+                )
+            _write_run(cursor, write)
+            _write_edges(cursor, write)
+            _write_bridge(cursor, write)
+            if write.removed_accounts:
+                cursor.execute(
+                    "delete from identity.person_accounts where customer_key = any(%s)",
+                    (write.removed_accounts,),
+                )
+            _write_persons(cursor, write)
+            events = write.events.assign(run_id=write.run_id)
+            _copy(cursor, "identity.person_events", events, EVENT_COLUMNS)
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+
+
+def now() -> datetime:
+    return pd.Timestamp.now(tz="UTC").to_pydatetime()
