@@ -27,10 +27,12 @@ final as (
     select
         customer_id,
         address_id,
+        address_key,
         city,
         state,
         postcode,
-        country_code
+        country_code,
+        loaded_at
     from ranked
     where address_rank = 1
 

@@ -156,7 +156,7 @@ def read_identities(
             if keys is None:
                 cur.execute(select)
             else:
-                cur.execute(f"{select} where {key_column} = any(%s)", (list(keys),))
+                cur.execute(f"{select} where {key_column} = any(%s::text[])", (list(keys),))
             for record in cur:
                 key, blob, *values = record
                 yield key, ring.decrypt(bytes(blob), key), dict(zip(plain, values, strict=True))
