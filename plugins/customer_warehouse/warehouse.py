@@ -12,11 +12,11 @@ from customer_warehouse.db import engine, ensure_database
 
 log = logging.getLogger(__name__)
 
-SQL_FILES = ("001_audit.sql", "002_raw.sql")
+SQL_FILES = ("001_audit.sql", "002_raw.sql", "020_authenticity.sql")
 
 
 def bootstrap(url: str) -> Engine:
-    """Create the warehouse database and its ``audit`` and ``raw`` schemas if missing.
+    """Create the warehouse database and its ``audit``, ``raw`` and ``authenticity`` schemas if missing.
 
     Safe to run before every DAG run: every statement is idempotent.
     """
@@ -28,6 +28,7 @@ def bootstrap(url: str) -> Engine:
             sql = resources.files("customer_warehouse").joinpath("sql", name).read_text()
             conn.exec_driver_sql(sql)
     log.info(
-        "warehouse schemas audit and raw are in place on %s", eng.url.render_as_string(hide_password=True)
+        "warehouse schemas audit, raw and authenticity are in place on %s",
+        eng.url.render_as_string(hide_password=True),
     )
     return eng
