@@ -3,9 +3,9 @@
 A cohort is the accounts of one source that share the features of a level in the
 configuration (sign-up channel, region, age band). Values are compared by robust
 z-score, (value - median) / (1.4826 * MAD), so the outliers cannot hide themselves by
-inflating a standard deviation. When a cohort has fewer values than ``min_size`` or no
-spread (MAD and IQR both 0), the next, coarser level decides; the last level is the
-whole source. A value that finds no cohort with spread is not judged, so a count that is
+inflating a standard deviation. A cohort with fewer values than ``min_size``, or without
+spread (MAD and IQR both 0), cannot judge, so the next, coarser level decides. The last
+level is the whole source. A value that finds no cohort with spread is not judged, so a count that is
 almost always 1 never makes a 2 an outlier.
 """
 
@@ -80,7 +80,7 @@ def _group_median(values: np.ndarray, codes: np.ndarray, groups: int) -> np.ndar
 def _group_spread(values: np.ndarray, codes: np.ndarray, groups: int, centre: np.ndarray) -> np.ndarray:
     """Return each group's spread: 1.4826 * MAD, else IQR / 1.349, else 0.
 
-    A group whose middle half holds one value (a count that is almost always 1) has no
+    A group whose middle half is one value (a count that is almost always 1) has no
     spread. It cannot judge its values, so the next, coarser level is asked instead.
     """
     deviation = np.abs(values - centre[codes])

@@ -62,7 +62,7 @@ class BurstRules:
 
 @dataclass(frozen=True)
 class AttributeRule:
-    """How one numeric attribute is compared within its cohort."""
+    """Comparison rule of one numeric attribute within its cohort."""
 
     transform: str
     tail: str

@@ -170,7 +170,7 @@ def check_bursts(features: pd.DataFrame, batch_rows: np.ndarray, config: Authent
     """
     window = config.burst.window_minutes * 60
     findings = []
-    for code, column, what in (
+    for code, column, label in (
         ("signup_burst_device", "signup_device_key", "device"),
         ("signup_burst_ip", "signup_ip_key", "IP address"),
     ):
@@ -178,8 +178,8 @@ def check_bursts(features: pd.DataFrame, batch_rows: np.ndarray, config: Authent
         mask = sizes >= config.burst.min_accounts
         minutes = f"{config.burst.window_minutes:g}"
 
-        def texts(rows: np.ndarray, sizes=sizes, what=what, minutes=minutes) -> list[str]:
-            return [f"{sizes[i]} sign-ups from one {what} within {minutes} minutes" for i in rows]
+        def texts(rows: np.ndarray, sizes=sizes, label=label, minutes=minutes) -> list[str]:
+            return [f"{sizes[i]} sign-ups from one {label} within {minutes} minutes" for i in rows]
 
         findings.append(finding(code, mask, texts, {"burst_accounts": sizes}))
     return collect(findings)

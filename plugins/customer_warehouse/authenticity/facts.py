@@ -1,7 +1,7 @@
 """The account facts frame: order, payment and profile facts per account, beside the identity frame.
 
 Authenticity scoring reads identifiers from the identity frame and everything else from
-this frame. It holds no direct identifier, only counts, amounts and coarse attributes,
+this frame. It contains no direct identifier, only counts, amounts and coarse attributes,
 so it may be built from the warehouse as well as from a source. ``shop_account_facts``
 builds it from a shop database; ``sources`` builds it for the Olist and CRM raw tables.
 """

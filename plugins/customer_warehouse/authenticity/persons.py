@@ -44,12 +44,14 @@ def score_persons(accounts: pd.DataFrame, config: AuthenticityConfig) -> pd.Data
     counts = grouped.size()
     best = grouped.head(1).set_index("person_key").reindex(counts.index)
     excluded_counts = grouped["is_excluded"].sum().astype(int).reindex(counts.index)
-    kept = (ordered["review_decision"] == INCLUDE).groupby(ordered["person_key"]).any().reindex(counts.index)
+    included_by_review = (
+        (ordered["review_decision"] == INCLUDE).groupby(ordered["person_key"]).any().reindex(counts.index)
+    )
     many = (counts > config.max_accounts_per_person).to_numpy()
     penalty = np.where(many, config.weights["person_many_accounts"], 0)
     score = np.clip(best["score"].to_numpy(dtype=float) - penalty, 0, 100)
     all_excluded = (excluded_counts == counts).to_numpy()
-    under = (score < config.exclusion_threshold) & ~kept.to_numpy(dtype=bool)
+    under = (score < config.exclusion_threshold) & ~included_by_review.to_numpy(dtype=bool)
     persons = pd.DataFrame(
         {
             "person_key": counts.index,

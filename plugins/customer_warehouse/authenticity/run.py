@@ -1,9 +1,9 @@
 """``score_accounts``: score a batch of accounts and store the results in the warehouse.
 
 The entry point of the pipeline's authenticity task. It reads the stored history, the
-reviewers' decisions and the postcode reference, scores the batch in memory, and writes
-account and person scores, features, drift and cohort profiles in one transaction, so a
-failed run leaves the previous scores in place. Every step logs one line with its counts
+reviewers' decisions and the postcode reference, and scores the batch in memory. It then
+writes account and person scores, features, drift and cohort profiles in one
+transaction, so a failed run leaves the previous scores in place. Every step logs one line with its counts
 and the run id. The identity frame stays in memory: nothing written holds an identifier.
 
 Incremental scoring: pass only the new and changed accounts (``changed_accounts`` picks

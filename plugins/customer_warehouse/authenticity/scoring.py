@@ -2,7 +2,8 @@
 
 ``score_batch`` reads nothing and writes nothing: the caller passes the stored history
 and decisions in and stores what comes out (``run.score_accounts`` does both). The
-identity frame never leaves this function; what it returns holds no direct identifier.
+identity frame never leaves this function, and what it returns contains no direct
+identifier.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ ACCOUNT_COLUMNS = (
 
 @dataclass
 class ScoredBatch:
-    """Everything one scoring run produces; none of it holds a direct identifier."""
+    """Everything one scoring run produces; none of it contains a direct identifier."""
 
     accounts: pd.DataFrame
     persons: pd.DataFrame
@@ -105,8 +106,8 @@ def score_batch(
 ) -> ScoredBatch:
     """Score the accounts of ``frame`` (identity frame) with their ``facts`` (account facts frame).
 
-    ``history`` holds the stored features of earlier runs, for cohorts, bursts and drift.
-    ``stored_accounts`` holds stored account scores of the batch's persons that are not in
+    ``history`` contains the stored features of earlier runs, for cohorts, bursts and drift.
+    ``stored_accounts`` contains the stored account scores of the batch's persons that are not in
     this batch, so person scores see every account. ``as_of`` stands in for an unknown
     sign-up day (default: today, UTC).
     """

@@ -1,7 +1,7 @@
 -- Authenticity scoring (customer_warehouse.authenticity): scores and reasons per account
 -- and per person, the account features later runs compare against, cohort profiles and
 -- drift per run, and reviewers' decisions. Accounts are keyed by their pseudonymous
--- customer_key; no table holds a direct identifier. Evidence holds coarse facts only:
+-- customer_key; no table contains a direct identifier. Evidence holds coarse facts only:
 -- the domain of a disposable email provider, a phone's country, a birth year, counts,
 -- robust z-scores. Every statement is idempotent.
 create schema if not exists authenticity;
