@@ -65,8 +65,9 @@ def level_codes(population: pd.DataFrame, level: tuple[str, ...]) -> tuple[np.nd
     """Return each account's cohort number at ``level`` and the cohorts' labels (source=...|region=...)."""
     keys = ["source", *level]
     table = population[keys].astype("object").where(population[keys].notna(), UNKNOWN)
-    codes, uniques = pd.MultiIndex.from_frame(table).factorize()
-    labels = ["|".join(f"{k}={v}" for k, v in zip(keys, combo, strict=True)) for combo in uniques]
+    codes = table.groupby(keys, sort=False).ngroup().to_numpy()
+    combos = table.drop_duplicates().itertuples(index=False, name=None)
+    labels = ["|".join(f"{k}={v}" for k, v in zip(keys, combo, strict=True)) for combo in combos]
     return codes, labels
 
 

@@ -6,7 +6,9 @@ per distinct spelling. Reason texts describe the problem and never repeat the na
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 import pandas as pd
 
@@ -19,6 +21,10 @@ _SCRIPT_GROUPS = {"CJK": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": 
 _VOWELS = frozenset("aeiouy")
 # Characters that belong in names besides letters and combining marks.
 _NAME_PUNCTUATION = frozenset(" '-.,’")
+# Names of Latin letters (accents included) or of Han characters alone, with the usual
+# punctuation: neither digits, symbols nor two scripts in a word are possible, so most
+# names skip the per-character checks.
+_PLAIN_NAME = re.compile(r"^(?:[A-Za-z\u00C0-\u024F '.,’-]+|[\u4E00-\u9FFF ]+)$")
 
 TEXTS = {
     "name_test_value": "name is a test value",
@@ -42,14 +48,15 @@ def _base_letters(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _longest_run(word: str) -> int:
-    longest = run = 0
-    previous = None
-    for char in word:
-        run = run + 1 if char == previous else 1
-        previous = char
-        longest = max(longest, run)
-    return longest
+# A letter (a word character that is neither a digit nor an underscore).
+_LETTER = r"[^\W\d_]"
+_ONE_LETTER = re.compile(_LETTER)
+_TWO_LETTERS = re.compile(rf"{_LETTER}[\s\S]*?{_LETTER}")
+
+
+def _has_run(text: str, length: int) -> bool:
+    """Tell whether one character repeats ``length`` or more times in a row in ``text``."""
+    return re.search(rf"(.)\1{{{length - 1},}}", text) is not None
 
 
 def _is_keyboard_run(word: str, rules: NameRules) -> bool:
@@ -58,7 +65,7 @@ def _is_keyboard_run(word: str, rules: NameRules) -> bool:
 
 def _is_noise_word(word: str, rules: NameRules) -> bool:
     """Tell whether one word of a name is keyboard noise: asdf, xxx, jjkk."""
-    plain = _base_letters(word)
+    plain = word.casefold() if word.isascii() else _base_letters(word)
     if not plain.isalpha():
         return False
     latin = plain.isascii()
@@ -72,6 +79,8 @@ def _words(name: str) -> list[str]:
 
 
 def _content_codes(name: str) -> list[str]:
+    if _PLAIN_NAME.match(name):
+        return []
     codes = []
     if any(unicodedata.category(char) == "Nd" for char in name):
         codes.append("name_has_digits")
@@ -85,17 +94,32 @@ def _content_codes(name: str) -> list[str]:
     return codes
 
 
+@lru_cache(maxsize=200_000)
+def _word_kind(word: str, rules: NameRules) -> tuple[bool, bool, bool]:
+    """Classify one word of a name: (test word, keyboard noise or test word, has a long letter run).
+
+    Names repeat their words far more than whole names, so words are classified once.
+    """
+    folded = word.casefold()
+    test = folded in rules.test_words
+    noise = test or _is_noise_word(word, rules)
+    plain = folded if folded.isascii() else _base_letters(word)
+    return test, noise, _has_run(plain, rules.repeated_letters)
+
+
 def _shape_codes(name: str, rules: NameRules) -> list[str]:
     words = _words(name)
-    folded = [word.casefold() for word in words]
-    if folded and (all(word in rules.test_words for word in folded) or "".join(folded) in rules.test_words):
+    if not words:
+        return []
+    kinds = [_word_kind(word, rules) for word in words]
+    if all(test for test, _, _ in kinds) or "".join(words).casefold() in rules.test_words:
         return ["name_test_value"]
-    if folded and all(word in rules.test_words or _is_noise_word(word, rules) for word in words):
+    if all(noise for _, noise, _ in kinds):
         return ["name_keyboard_noise"]
     codes = []
-    if any(_longest_run(_base_letters(word)) >= rules.repeated_letters for word in words):
+    if any(run for _, _, run in kinds):
         codes.append("name_repeated_letters")
-    if sum(char.isalpha() for char in name) == 1:
+    if _ONE_LETTER.search(name) and not _TWO_LETTERS.search(name):
         codes.append("name_too_short")
     return codes
 
