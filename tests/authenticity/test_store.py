@@ -212,3 +212,21 @@ def test_no_identifier_reaches_warehouse_or_log(make_frame, config, warehouse_ur
     for identifier in identifiers:
         assert identifier not in dump, identifier
         assert identifier not in caplog.text, identifier
+
+
+def test_drift_of_new_batch_is_warned(make_frame, config, warehouse_url, caplog):
+    rng = np.random.default_rng(13)
+    history = make_frame(300)
+    facts = pd.DataFrame({"customer_key": history["customer_key"], "spend": rng.lognormal(4, 0.5, 300)})
+    score_accounts(history, facts, warehouse_url, "run-1", config=config, references=[])
+    batch = make_frame(100, start=1000)
+    facts = pd.DataFrame({"customer_key": batch["customer_key"], "spend": rng.lognormal(6, 0.5, 100)})
+    with caplog.at_level(logging.WARNING):
+        summary = score_accounts(batch, facts, warehouse_url, "run-2", config=config, references=[])
+    assert summary.drift_warnings == 1
+    assert "spend of source shop drifted" in caplog.text
+    status = _scalar(
+        warehouse_url,
+        "select status from authenticity.drift_results where run_id = 'run-2' and attribute = 'spend'",
+    )
+    assert status == "warning"

@@ -137,12 +137,17 @@ def score_batch(
     accounts = _accounts(frame, findings, decisions, person_of, config)
     every = accounts if stored_accounts is None else pd.concat([stored_accounts, accounts], ignore_index=True)
     reason_counts = Counter(code for codes in accounts["reason_codes"] for code in codes)
+    drift = drift_report(features, history if history is not None else features.iloc[0:0], config)
+    for row in drift[drift["status"] == "warning"].itertuples():
+        log.warning(
+            "authenticity run %s: %s of source %s drifted: %s", run_id, row.attribute, row.source, row.message
+        )
     return ScoredBatch(
         accounts=accounts,
         persons=score_persons(every, config),
         features=features,
         profiles=cohort_profiles(pool, levels, config),
-        drift=drift_report(features, history if history is not None else features.iloc[0:0], config),
+        drift=drift,
         reason_counts=dict(reason_counts.most_common()),
     )
 

@@ -148,10 +148,12 @@ def _text_array(codes: list[str]) -> str:
     return "{" + ",".join(codes) + "}"
 
 
-def touched_persons(cur) -> list[str]:
-    """Return the person keys the batch in batch_keys touches."""
-    cur.execute(_TOUCHED_PERSONS)
-    return [row[0] for row in cur.fetchall()]
+def stage_touched_persons(cur) -> None:
+    """Keep the person keys the batch in batch_keys touches in the temporary table touched_persons.
+
+    They must be taken before the account upsert overwrites the accounts' earlier persons.
+    """
+    cur.execute(f"create temporary table touched_persons on commit drop as {_TOUCHED_PERSONS}")
 
 
 def _upsert(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...], key: str) -> None:
@@ -167,7 +169,7 @@ def _upsert(cur, table: str, frame: pd.DataFrame, columns: tuple[str, ...], key:
 
 def write_scores(cur, scored: ScoredBatch, run_id: str) -> None:
     """Upsert the batch's account scores and features; replace the touched persons' scores."""
-    persons_before = touched_persons(cur)
+    stage_touched_persons(cur)
     accounts = scored.accounts.assign(
         reason_codes=scored.accounts["reason_codes"].map(_text_array),
         score=scored.accounts["score"].round(1),
@@ -181,7 +183,9 @@ def write_scores(cur, scored: ScoredBatch, run_id: str) -> None:
         (*FEATURE_COLUMNS, "run_id"),
         "customer_key",
     )
-    cur.execute("delete from authenticity.person_scores where person_key = any(%s)", (persons_before,))
+    cur.execute(
+        "delete from authenticity.person_scores where person_key in (select person_key from touched_persons)"
+    )
     persons = scored.persons.assign(
         reason_codes=scored.persons["reason_codes"].map(_text_array),
         score=scored.persons["score"].round(1),
