@@ -7,22 +7,9 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from customer_warehouse.authenticity import changed_accounts, record_decision, score_accounts
-
-
-def _query(url: str, sql: str, **params) -> list[tuple]:
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
-    finally:
-        engine.dispose()
-
-
-def _scalar(url: str, sql: str, **params):
-    return _query(url, sql, **params)[0][0]
+from tests.ingest.helpers import query, scalar
 
 
 def _mixed_frame(make_frame) -> pd.DataFrame:
@@ -35,34 +22,32 @@ def test_scores_stored_in_every_table(make_frame, config, warehouse_url):
     summary = score_accounts(frame, None, warehouse_url, "run-1", config=config, references=[])
     assert summary.accounts_scored == 42
     assert summary.accounts_excluded == 1
-    assert _scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 42
-    assert _scalar(warehouse_url, "select count(*) from authenticity.account_features") == 42
-    assert _scalar(warehouse_url, "select count(*) from authenticity.person_scores") == 42
-    profiled = _query(warehouse_url, "select distinct attribute, level from authenticity.cohort_profiles")
+    assert scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 42
+    assert scalar(warehouse_url, "select count(*) from authenticity.account_features") == 42
+    assert scalar(warehouse_url, "select count(*) from authenticity.person_scores") == 42
+    profiled = query(warehouse_url, "select distinct attribute, level from authenticity.cohort_profiles")
     assert sorted(profiled) == [("age", level) for level in range(len(config.cohorts.levels))]
-    assert (
-        _scalar(warehouse_url, "select accounts_scored from authenticity.runs where run_id = 'run-1'") == 42
-    )
-    excluded = _query(
+    assert scalar(warehouse_url, "select accounts_scored from authenticity.runs where run_id = 'run-1'") == 42
+    excluded = query(
         warehouse_url,
         "select reason_codes, band, evidence -> 'email_disposable' -> 0 ->> 'email_domain'"
         " from authenticity.account_scores where is_excluded",
     )
     assert excluded == [(["email_disposable", "name_keyboard_noise"], "excluded", "mailinator.com")]
-    assert _scalar(warehouse_url, "select count(*) from authenticity.review_queue") == 1
+    assert scalar(warehouse_url, "select count(*) from authenticity.review_queue") == 1
 
 
 def test_rerun_of_same_run_replaces_its_rows(make_frame, config, warehouse_url):
     frame = _mixed_frame(make_frame)
     facts = pd.DataFrame({"customer_key": frame["customer_key"], "spend": np.linspace(10, 400, 42)})
     score_accounts(frame, facts, warehouse_url, "run-1", config=config, references=[])
-    profiles = _scalar(warehouse_url, "select count(*) from authenticity.cohort_profiles")
-    drift = _scalar(warehouse_url, "select count(*) from authenticity.drift_results")
+    profiles = scalar(warehouse_url, "select count(*) from authenticity.cohort_profiles")
+    drift = scalar(warehouse_url, "select count(*) from authenticity.drift_results")
     score_accounts(frame, facts, warehouse_url, "run-1", config=config, references=[])
     assert profiles > 0
-    assert _scalar(warehouse_url, "select count(*) from authenticity.cohort_profiles") == profiles
-    assert _scalar(warehouse_url, "select count(*) from authenticity.drift_results") == drift
-    assert _scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 42
+    assert scalar(warehouse_url, "select count(*) from authenticity.cohort_profiles") == profiles
+    assert scalar(warehouse_url, "select count(*) from authenticity.drift_results") == drift
+    assert scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 42
 
 
 def test_failed_run_writes_nothing(make_frame, config, warehouse_url, monkeypatch):
@@ -74,8 +59,8 @@ def test_failed_run_writes_nothing(make_frame, config, warehouse_url, monkeypatc
     monkeypatch.setattr(run, "write_run_tables", fail)
     with pytest.raises(RuntimeError, match="disk full"):
         score_accounts(_mixed_frame(make_frame), None, warehouse_url, "run-1", config=config, references=[])
-    assert _scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 0
-    assert _scalar(warehouse_url, "select count(*) from authenticity.runs") == 0
+    assert scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 0
+    assert scalar(warehouse_url, "select count(*) from authenticity.runs") == 0
 
 
 def test_changed_accounts_are_new_or_updated(make_frame, config, warehouse_url):
@@ -101,8 +86,8 @@ def test_incremental_batch_judged_against_history(make_frame, config, warehouse_
     facts = pd.DataFrame({"customer_key": batch["customer_key"], "income": [900_000.0]})
     summary = score_accounts(batch, facts, warehouse_url, "run-2", config=config, references=[])
     assert summary.reason_counts == {"cohort_outlier": 1}
-    assert _scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 201
-    drift = _query(
+    assert scalar(warehouse_url, "select count(*) from authenticity.account_scores") == 201
+    drift = query(
         warehouse_url,
         "select status, batch_rows, history_rows from authenticity.drift_results"
         " where run_id = 'run-2' and attribute = 'income'",
@@ -128,7 +113,7 @@ def test_review_decisions_are_honoured(make_frame, config, warehouse_url):
     record_decision(warehouse_url, clean, "exclude", "reviewer-7", "chargeback fraud")
     score_accounts(frame, None, warehouse_url, "run-1", config=config, references=[])
     rows = dict(
-        _query(
+        query(
             warehouse_url,
             "select customer_key, (band, is_excluded, review_decision)::text from authenticity.account_scores"
             " where customer_key in (:a, :b)",
@@ -138,17 +123,17 @@ def test_review_decisions_are_honoured(make_frame, config, warehouse_url):
     )
     assert rows[fake] == "(excluded,f,include)"
     assert rows[clean] == "(trusted,t,exclude)"
-    assert _scalar(warehouse_url, "select count(*) from authenticity.review_queue") == 0
+    assert scalar(warehouse_url, "select count(*) from authenticity.review_queue") == 0
 
 
 def test_new_decision_keeps_history(make_frame, warehouse_url):
     key = make_frame(1)["customer_key"][0]
     record_decision(warehouse_url, key, "exclude", "reviewer-1", "first look")
     record_decision(warehouse_url, key, "include", "reviewer-2", "second look")
-    assert _query(warehouse_url, "select decision, decided_by from authenticity.review_decisions") == [
+    assert query(warehouse_url, "select decision, decided_by from authenticity.review_decisions") == [
         ("include", "reviewer-2")
     ]
-    assert _query(warehouse_url, "select decision, decided_by from authenticity.review_decision_history") == [
+    assert query(warehouse_url, "select decision, decided_by from authenticity.review_decision_history") == [
         ("exclude", "reviewer-1")
     ]
 
@@ -165,7 +150,7 @@ def test_person_scores_follow_mapping(make_frame, config, warehouse_url):
     person_of = {keys[40]: "person-a", keys[0]: "person-a", keys[1]: "person-b"}
     score_accounts(frame, None, warehouse_url, "run-1", person_of, config=config, references=[])
     rows = dict(
-        _query(
+        query(
             warehouse_url,
             "select person_key, (accounts, excluded_accounts, is_excluded, score)::text"
             " from authenticity.person_scores where person_key like 'person-%'",
@@ -174,7 +159,7 @@ def test_person_scores_follow_mapping(make_frame, config, warehouse_url):
     assert rows == {"person-a": "(2,1,f,100.0)", "person-b": "(1,0,f,100.0)"}
     # A later run moves account 0 to its own person: person-a keeps only the fake account.
     score_accounts(frame.iloc[[0]], None, warehouse_url, "run-2", config=config, references=[])
-    rows = dict(_query(warehouse_url, "select person_key, is_excluded from authenticity.person_scores"))
+    rows = dict(query(warehouse_url, "select person_key, is_excluded from authenticity.person_scores"))
     assert rows["person-a"] is True
     assert rows[keys[0]] is False
 
@@ -207,7 +192,7 @@ def test_no_identifier_reaches_warehouse_or_log(make_frame, config, warehouse_ur
             "drift_results",
             "runs",
         )
-        for row in _query(warehouse_url, f"select * from authenticity.{table}")
+        for row in query(warehouse_url, f"select * from authenticity.{table}")
     )
     for identifier in identifiers:
         assert identifier not in dump, identifier
@@ -225,7 +210,7 @@ def test_drift_of_new_batch_is_warned(make_frame, config, warehouse_url, caplog)
         summary = score_accounts(batch, facts, warehouse_url, "run-2", config=config, references=[])
     assert summary.drift_warnings == 1
     assert "spend of source shop drifted" in caplog.text
-    status = _scalar(
+    status = scalar(
         warehouse_url,
         "select status from authenticity.drift_results where run_id = 'run-2' and attribute = 'spend'",
     )
