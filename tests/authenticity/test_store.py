@@ -215,3 +215,10 @@ def test_drift_of_new_batch_is_warned(make_frame, config, warehouse_url, caplog)
         "select status from authenticity.drift_results where run_id = 'run-2' and attribute = 'spend'",
     )
     assert status == "warning"
+
+
+def test_decision_needs_reviewer_and_reason(make_frame, warehouse_url):
+    key = make_frame(1)["customer_key"][0]
+    with pytest.raises(ValueError, match="has no reason; give who decided and why"):
+        record_decision(warehouse_url, key, "exclude", "reviewer-1", " ")
+    assert scalar(warehouse_url, "select count(*) from authenticity.review_decisions") == 0

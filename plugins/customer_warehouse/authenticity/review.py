@@ -22,10 +22,11 @@ def record_decision(
     """Store a reviewer's decision on one account; the decision takes effect at the next scoring run."""
     if decision not in (INCLUDE, EXCLUDE):
         raise ValueError(f"review decision {decision!r} is invalid: use {INCLUDE!r} or {EXCLUDE!r}")
-    if not decided_by.strip() or not reason.strip():
+    missing = [name for name, value in (("decided_by", decided_by), ("reason", reason)) if not value.strip()]
+    if missing:
         raise ValueError(
-            f"a review decision on account {customer_key[:12]}... needs the reviewer and the reason; "
-            "both were not given"
+            f"the review decision on account {customer_key[:12]}... has no {' and no '.join(missing)}; "
+            "give who decided and why"
         )
     conn = psycopg2.connect(psycopg2_dsn(warehouse_url))
     try:
