@@ -4,7 +4,7 @@
 FROM apache/airflow:3.3.2-python3.11
 
 # The project lives in one folder, as in a checkout: customer_warehouse/config.py finds
-# dbt_project/ and expectations/ next to the package's source folder, and the DAG finds
+# dbt_project/, expectations/ and config/ next to the package's source folder, and the DAG finds
 # dbt_project/ next to dags/.
 USER root
 RUN mkdir -p /opt/customer_warehouse /opt/airflow/cw_home \
@@ -32,6 +32,7 @@ RUN pip install --no-cache-dir --no-deps -e .
 COPY --chown=airflow:0 dags/ dags/
 COPY --chown=airflow:0 dbt_project/ dbt_project/
 COPY --chown=airflow:0 expectations/ expectations/
+COPY --chown=airflow:0 config/ config/
 COPY --chown=airflow:0 docker/airflow-init.sh docker/airflow-apiserver.sh docker/airflow_connections.py docker/
 
 # The DAG renders its dbt task group from target/manifest.json. Parsing opens no database

@@ -12,7 +12,7 @@ from customer_warehouse.db import engine, ensure_database
 
 log = logging.getLogger(__name__)
 
-SQL_FILES = ("001_audit.sql", "002_raw.sql", "010_identity.sql")
+SQL_FILES = ("001_audit.sql", "002_raw.sql", "010_identity.sql", "020_authenticity.sql")
 
 
 class LegacyLayoutError(RuntimeError):
@@ -38,7 +38,7 @@ def _reject_identifier_columns(conn: sa.Connection) -> None:
 
 
 def bootstrap(url: str) -> Engine:
-    """Create the warehouse database and its ``audit``, ``raw`` and ``identity`` schemas if missing.
+    """Create the warehouse database and its ``audit``, ``raw``, ``identity`` and ``authenticity`` schemas if missing.
 
     Safe to run before every DAG run: every statement is idempotent.
     """
@@ -51,7 +51,7 @@ def bootstrap(url: str) -> Engine:
             sql = resources.files("customer_warehouse").joinpath("sql", name).read_text()
             conn.exec_driver_sql(sql)
     log.info(
-        "warehouse schemas audit, raw and identity are in place on %s",
+        "warehouse schemas audit, raw, identity and authenticity are in place on %s",
         eng.url.render_as_string(hide_password=True),
     )
     return eng

@@ -6,7 +6,9 @@ key (``key``: must not be null) and whether its timestamps must not lie in the f
 Loaders check every value against these rules and quarantine the records that break one.
 
 Olist timestamps are local time without a zone, so ``timestamp`` columns stay naive;
-events carry a zone, so theirs are ``timestamptz``.
+events carry a zone, so theirs are ``timestamptz``. A ``date`` column names the layout its
+source writes (``date_format``), because day-first and month-first dates cannot be told
+apart by looking at a value such as ``04-09-2012``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class ColumnType(enum.Enum):
     DOUBLE = "double precision"
     TIMESTAMP = "timestamp"
     TIMESTAMPTZ = "timestamptz"
+    DATE = "date"
     JSON = "jsonb"
 
 
@@ -48,6 +51,8 @@ class Column:
     required: bool = False
     key: bool = False
     not_future: bool = False
+    # strptime layout of a DATE column, built from %d, %m and %Y only.
+    date_format: str = "%Y-%m-%d"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ def _required(name: str, type_: ColumnType = ColumnType.TEXT, not_future: bool =
 
 def _optional(name: str, type_: ColumnType = ColumnType.TEXT, not_future: bool = False) -> Column:
     return Column(name, type_, not_future=not_future)
+
+
+def _counts(*names: str) -> tuple[Column, ...]:
+    return tuple(_optional(name, ColumnType.INTEGER) for name in names)
 
 
 T = ColumnType
@@ -214,6 +223,53 @@ OLIST_CONTRACTS: tuple[Contract, ...] = (
     ),
 )
 
+# The customer-personality CRM export: one tab-separated file, dates written day first
+# (dd-mm-yyyy). Column names are the export's, lower-cased, because the loader matches
+# header names without regard to case.
+CRM_CONTRACTS: tuple[Contract, ...] = (
+    Contract(
+        "crm",
+        "customers",
+        "raw.crm_customers",
+        "marketing_campaign",
+        (
+            _key("id", T.BIGINT),
+            _optional("year_birth", T.INTEGER),
+            _optional("education"),
+            _optional("marital_status"),
+            _optional("income", T.NUMERIC),
+            *_counts("kidhome", "teenhome"),
+            Column("dt_customer", T.DATE, required=True, not_future=True, date_format="%d-%m-%Y"),
+            *_counts(
+                "recency",
+                "mntwines",
+                "mntfruits",
+                "mntmeatproducts",
+                "mntfishproducts",
+                "mntsweetproducts",
+                "mntgoldprods",
+                "numdealspurchases",
+                "numwebpurchases",
+                "numcatalogpurchases",
+                "numstorepurchases",
+                "numwebvisitsmonth",
+                "acceptedcmp3",
+                "acceptedcmp4",
+                "acceptedcmp5",
+                "acceptedcmp1",
+                "acceptedcmp2",
+                "complain",
+                "z_costcontact",
+                "z_revenue",
+                "response",
+            ),
+        ),
+    ),
+)
+
+# Contracts of the CSV sources in the landing folder, by source (the folder's name).
+LANDED_CSV_CONTRACTS: dict[str, tuple[Contract, ...]] = {"olist": OLIST_CONTRACTS, "crm": CRM_CONTRACTS}
+
 # raw.shop_events has no _extra column: unknown top-level keys are kept in properties.
 EVENTS_CONTRACT = Contract(
     "events",
@@ -241,16 +297,16 @@ EVENTS_CONTRACT = Contract(
 EVENT_FILE_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
-def olist_contract_for(file_name: str) -> Contract | None:
-    """Return the Olist contract whose file name prefix ``file_name`` starts with, if any."""
+def csv_contract_for(source: str, file_name: str) -> Contract | None:
+    """Return the contract of ``source`` whose file name prefix ``file_name`` starts with, if any."""
     lowered = file_name.lower()
     if not lowered.endswith(".csv"):
         return None
-    for contract in OLIST_CONTRACTS:
+    for contract in LANDED_CSV_CONTRACTS.get(source, ()):
         if lowered.startswith(contract.file_prefix):
             return contract
     return None
 
 
-def expected_olist_names() -> str:
-    return ", ".join(f"{c.file_prefix}*.csv" for c in OLIST_CONTRACTS)
+def expected_csv_names(source: str) -> str:
+    return ", ".join(f"{c.file_prefix}*.csv" for c in LANDED_CSV_CONTRACTS.get(source, ()))

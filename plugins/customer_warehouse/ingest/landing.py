@@ -1,4 +1,4 @@
-"""Load every new file in the landing folder: Olist CSV exports and clickstream JSON lines.
+"""Load every new file in the landing folder: Olist and CRM CSV exports and clickstream JSON lines.
 
 Each file is loaded in its own transaction: the raw rows, the quarantine rows, the
 ``audit.load_batches`` row and the ``audit.file_manifest`` row commit together, so a crash
@@ -24,10 +24,10 @@ from customer_warehouse.ingest.batches import BatchResult
 from customer_warehouse.ingest.contracts import (
     EVENT_FILE_SUFFIXES,
     EVENTS_CONTRACT,
-    OLIST_CONTRACTS,
+    LANDED_CSV_CONTRACTS,
     Contract,
-    expected_olist_names,
-    olist_contract_for,
+    csv_contract_for,
+    expected_csv_names,
 )
 from customer_warehouse.ingest.csv_load import CsvFileLoad
 from customer_warehouse.ingest.events import EventFileLoad
@@ -37,11 +37,11 @@ log = logging.getLogger(__name__)
 
 # Timestamps may run ahead of the loader's clock by this much before they count as future.
 FUTURE_SLACK = timedelta(days=1)
-SOURCES = ("olist", "events")
+SOURCES = ("olist", "crm", "events")
 
 
 def landed_files(landing_dir: Path) -> Iterator[tuple[str, Path]]:
-    """Yield (source, path) for every visible file under ``olist/`` and ``events/``, sorted by path."""
+    """Yield (source, path) for every visible file under ``olist/``, ``crm/`` and ``events/``, by path."""
     for source in SOURCES:
         folder = landing_dir / source
         if not folder.is_dir():
@@ -53,20 +53,21 @@ def landed_files(landing_dir: Path) -> Iterator[tuple[str, Path]]:
 
 
 def contract_for(source: str, path: Path) -> Contract | None:
-    if source == "olist":
-        return olist_contract_for(path.name)
+    if source in LANDED_CSV_CONTRACTS:
+        return csv_contract_for(source, path.name)
     return EVENTS_CONTRACT if path.name.lower().endswith(EVENT_FILE_SUFFIXES) else None
 
 
 def expected_names(source: str) -> str:
-    if source == "olist":
-        return expected_olist_names()
+    if source in LANDED_CSV_CONTRACTS:
+        return expected_csv_names(source)
     return ", ".join(f"*{suffix}" for suffix in EVENT_FILE_SUFFIXES)
 
 
 def load_landing(settings: Settings, run_id: str) -> list[BatchResult]:
     """Load every file under ``settings.landing_dir`` not loaded before; return one result per file."""
-    tables = [contract.table for contract in (*OLIST_CONTRACTS, EVENTS_CONTRACT)]
+    csv_contracts = [contract for contracts in LANDED_CSV_CONTRACTS.values() for contract in contracts]
+    tables = [contract.table for contract in (*csv_contracts, EVENTS_CONTRACT)]
     batches.ensure_warehouse(settings.warehouse_url, tables)
     results = []
     conn = psycopg2.connect(psycopg2_dsn(settings.warehouse_url))

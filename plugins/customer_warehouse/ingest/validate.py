@@ -8,6 +8,7 @@ become Python objects, to be described in ``audit.quarantine``.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +26,8 @@ _ZONE_PATTERN = r"(Z|z|[+-]\d\d(:?\d\d)?)$"
 _NAIVE = pa.timestamp("us")
 _AWARE = pa.timestamp("us", tz="UTC")
 _FIX = "correct it in the source and land the file again"
+# Regular expression of each strptime field a DATE column's format may use.
+_DATE_FIELDS = {"%d": r"(?P<day>\d{1,2})", "%m": r"(?P<month>\d{1,2})", "%Y": r"(?P<year>\d{4})"}
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,42 @@ def _check_timestamp(column: Column, values: pa.Array, future_limit: datetime) -
     return _ColumnCheck(output, failures)
 
 
+def date_pattern(date_format: str) -> str:
+    """Translate a strptime layout of %d, %m and %Y into an anchored regular expression with named groups."""
+    parts = re.split(r"(%[dmY])", date_format)
+    return "^" + "".join(_DATE_FIELDS.get(part) or re.escape(part) for part in parts) + "$"
+
+
+def _readable_format(date_format: str) -> str:
+    return date_format.replace("%d", "DD").replace("%m", "MM").replace("%Y", "YYYY")
+
+
+def _check_date(column: Column, values: pa.Array, future_limit: datetime) -> _ColumnCheck:
+    """Parse dates in the column's own layout; a day that does not exist (30-02-2013) is invalid.
+
+    strptime rolls 30 February over into March, so each parsed date's day, month and year
+    are compared with the digits as written.
+    """
+    trimmed = pc.utf8_trim_whitespace(values)
+    parsed = pc.cast(
+        pc.strptime(trimmed, format=column.date_format, unit="s", error_is_null=True), pa.date32()
+    )
+    written = pc.extract_regex(trimmed, date_pattern(column.date_format))
+    matches = pc.is_valid(parsed)
+    for name, part in (("day", pc.day), ("month", pc.month), ("year", pc.year)):
+        if f"(?P<{name}>" in date_pattern(column.date_format):
+            digits = pc.cast(pc.struct_field(written, name), pa.int64())
+            matches = pc.and_(matches, pc.equal(digits, part(parsed)))
+    bad = _as_numpy(pc.is_valid(values)) & ~_as_numpy(matches)
+    parsed = pc.if_else(matches, parsed, pa.scalar(None, pa.date32()))
+    layout = _readable_format(column.date_format)
+    failures = [("date", bad, f"is not a date in the form {layout}; {_FIX}")]
+    if column.not_future:
+        future = _as_numpy(pc.greater(parsed, pa.scalar(future_limit.date(), pa.date32())))
+        failures.append(("not_future", future, f"lies in the future; {_FIX}"))
+    return _ColumnCheck(pc.cast(parsed, pa.string()), failures)
+
+
 def _check_column(column: Column, values: pa.Array, future_limit: datetime) -> _ColumnCheck:
     if column.type in INTEGER_RANGES:
         check = _check_integer(column, values)
@@ -174,6 +213,8 @@ def _check_column(column: Column, values: pa.Array, future_limit: datetime) -> _
         check = _check_number(column, values)
     elif column.type in (ColumnType.TIMESTAMP, ColumnType.TIMESTAMPTZ):
         check = _check_timestamp(column, values, future_limit)
+    elif column.type is ColumnType.DATE:
+        check = _check_date(column, values, future_limit)
     else:
         check = _ColumnCheck(values, [])
     if column.key:

@@ -153,3 +153,22 @@ create table if not exists raw.olist_geolocation (
     _extra jsonb, _batch_id text not null, _source text not null,
     _source_object text not null, _source_row bigint, _loaded_at timestamptz not null default now()
 );
+
+-- CRM export of the customer-personality layout (_source 'crm': tab-separated files in the landing
+-- folder's crm/ subfolder). Columns keep the export's names, lower-cased; dt_customer
+-- is parsed from the export's day-first dd-mm-yyyy. year_birth, income and
+-- marital_status are loaded as written, implausible values included: authenticity
+-- scoring flags them, the loader does not judge them.
+create table if not exists raw.crm_customers (
+    id bigint, year_birth integer, education text, marital_status text,
+    income numeric(12, 2), kidhome integer, teenhome integer, dt_customer date,
+    recency integer, mntwines integer, mntfruits integer, mntmeatproducts integer,
+    mntfishproducts integer, mntsweetproducts integer, mntgoldprods integer,
+    numdealspurchases integer, numwebpurchases integer, numcatalogpurchases integer,
+    numstorepurchases integer, numwebvisitsmonth integer, acceptedcmp3 integer,
+    acceptedcmp4 integer, acceptedcmp5 integer, acceptedcmp1 integer,
+    acceptedcmp2 integer, complain integer, z_costcontact integer, z_revenue integer,
+    response integer,
+    _extra jsonb, _batch_id text not null, _source text not null,
+    _source_object text not null, _source_row bigint, _loaded_at timestamptz not null default now()
+);
