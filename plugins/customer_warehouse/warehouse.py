@@ -38,7 +38,7 @@ def _reject_identifier_columns(conn: sa.Connection) -> None:
 
 
 def bootstrap(url: str) -> Engine:
-    """Create the warehouse database and its ``audit``, ``raw``, ``identity`` and ``authenticity`` schemas if missing.
+    """Create the warehouse database and its schemas (audit, raw, identity, authenticity) if missing.
 
     Safe to run before every DAG run: every statement is idempotent.
     """
