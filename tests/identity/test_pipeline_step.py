@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from customer_warehouse import simulator
+from customer_warehouse.authenticity.pipeline import run_authenticity_scoring
 from customer_warehouse.identity.pipeline import run_identity_resolution
 from customer_warehouse.ingest import extract_shop
 from customer_warehouse.pii.keys import Pseudonymizer
@@ -17,11 +18,13 @@ CUSTOMERS = 2000
 
 
 def _stage(settings, run_id: str, home) -> None:
-    results = extract_shop(settings, run_id, ["customers", "addresses"])
+    results = extract_shop(settings, run_id)
     assert {r.status for r in results} <= {"loaded", "empty"}, [r.summary() for r in results]
     run = DbtRun(home / f"target-{run_id}", home / f"logs-{run_id}")
     built = run_dbt(
-        settings, ["run", "--select", "stg_shop__customers", "+int_shop__customer_default_addresses"], run
+        settings,
+        ["run", "--select", "path:models/staging/shop", "+int_shop__customer_default_addresses"],
+        run,
     )
     assert built.returncode == 0, dbt_failure_message(built)
 
@@ -132,3 +135,43 @@ def test_golden_identifiers_only_in_vault(platform, tmp_path):
         "birth_date",
         "address_line",
     }
+
+
+def test_scoring_after_resolution(platform, tmp_path):
+    settings = platform
+    _stage(settings, "run1", tmp_path)
+    run_identity_resolution(settings, "run1")
+    first = run_authenticity_scoring(settings, "run1")
+    assert first["accounts_scored"] == CUSTOMERS
+    keys = Pseudonymizer.from_env()
+    truth = pd.read_csv(settings.truth_dir / "customers_truth.csv")
+    fake = {keys.customer_key("shop", cid) for cid in truth.loc[truth["is_fake"], "customer_id"]}
+    excluded = {
+        row[0]
+        for row in _query(
+            settings.warehouse_url, "select customer_key from authenticity.account_scores where is_excluded"
+        )
+    }
+    hits = len(fake & excluded)
+    assert hits / len(excluded) >= 0.9
+    assert hits / len(fake) >= 0.9
+    persons = _query(
+        settings.warehouse_url, "select count(distinct person_key) from authenticity.person_scores"
+    )[0][0]
+    active = _query(settings.warehouse_url, "select count(*) from identity.persons where status = 'active'")[
+        0
+    ][0]
+    assert persons == active
+
+    simulator.advance(
+        settings.shop_url,
+        seed=23,
+        step=1,
+        events_dir=tmp_path / "events",
+        truth_dir=settings.truth_dir,
+        progress=False,
+    )
+    _stage(settings, "run2", tmp_path)
+    run_identity_resolution(settings, "run2")
+    second = run_authenticity_scoring(settings, "run2")
+    assert 0 < second["accounts_scored"] < CUSTOMERS / 5

@@ -54,6 +54,22 @@ left join intermediate.int_shop__customer_default_addresses as a
     on c.customer_id = a.customer_id
 """
 
+CRM_ACCOUNTS = """
+select customer_id::text as source_customer_id, signed_up_on, loaded_at
+from staging.stg_crm__customers
+"""
+
+# Shop accounts with an order or payment loaded since a time: their order facts changed.
+SHOP_ORDERS_CHANGED = """
+select distinct c.customer_key
+from staging.stg_shop__orders as o
+join staging.stg_shop__customers as c
+    on o.customer_id = c.customer_id
+left join staging.stg_shop__payments as p
+    on o.order_id = p.order_id
+where o.loaded_at > :since or p.loaded_at > :since
+"""
+
 SHOP_CHANGED = """
 select c.customer_key
 from staging.stg_shop__customers as c
@@ -170,6 +186,28 @@ def _olist_frame(url: str, pseudonymizer: Pseudonymizer, keys: Iterable[str] | N
     return accounts
 
 
+def _crm_frame(url: str, pseudonymizer: Pseudonymizer, keys: Iterable[str] | None) -> pd.DataFrame:
+    """Return CRM accounts: keys and sign-up dates only, the export carries no identifier."""
+    if not _relation_exists(url, "staging.stg_crm__customers"):
+        return pd.DataFrame()
+    accounts = _query(url, CRM_ACCOUNTS)
+    if accounts.empty:
+        return accounts
+    accounts["customer_key"] = [
+        pseudonymizer.customer_key("crm", cid) for cid in accounts["source_customer_id"]
+    ]
+    if keys is not None:
+        accounts = accounts[accounts["customer_key"].isin(set(keys))].copy()
+    signed_up = pd.to_datetime(accounts["signed_up_on"]).dt.tz_localize("UTC")
+    accounts["created_at"] = accounts["updated_at"] = signed_up.astype(object).where(signed_up.notna(), None)
+    accounts["source"] = "crm"
+    accounts["gender"] = "unknown"
+    accounts["email_is_valid"] = False
+    accounts["phone_is_valid"] = False
+    accounts["is_deleted"] = False
+    return accounts.drop(columns=["signed_up_on"])
+
+
 def pipeline_identity_frame(
     warehouse_url: str,
     vault_url: str,
@@ -184,6 +222,7 @@ def pipeline_identity_frame(
     parts = [
         _shop_frame(warehouse_url, vault_url, ring, keys),
         _olist_frame(warehouse_url, pseudonymizer, keys),
+        _crm_frame(warehouse_url, pseudonymizer, keys),
     ]
     parts = [part for part in parts if not part.empty]
     if not parts:
@@ -196,16 +235,25 @@ def pipeline_identity_frame(
     return frame.astype(object).where(frame.notna(), None)
 
 
-def changed_account_keys(warehouse_url: str, since: datetime, pseudonymizer: Pseudonymizer) -> set[str]:
-    """Return the keys of accounts with a version or default address loaded after ``since``."""
-    keys = set(
-        _query(warehouse_url, SHOP_CHANGED, {"since": since}).get("customer_key", pd.Series()).tolist()
-    )
-    if _relation_exists(warehouse_url, "staging.stg_olist__customers"):
-        olist = _query(
-            warehouse_url,
-            "select customer_id from staging.stg_olist__customers where loaded_at > :since",
-            {"since": since},
+def changed_account_keys(
+    warehouse_url: str, since: datetime, pseudonymizer: Pseudonymizer, with_orders: bool = False
+) -> set[str]:
+    """Return the keys of accounts with a version or default address loaded after ``since``.
+
+    With ``with_orders``, shop accounts with an order or payment loaded after ``since``
+    count as changed too: their order facts changed, though their identity did not.
+    """
+    keys = set(_query(warehouse_url, SHOP_CHANGED, {"since": since}).get("customer_key", pd.Series()))
+    if with_orders:
+        keys |= set(
+            _query(warehouse_url, SHOP_ORDERS_CHANGED, {"since": since}).get("customer_key", pd.Series())
         )
-        keys |= {pseudonymizer.customer_key("olist", cid) for cid in olist.get("customer_id", pd.Series())}
+    for source, relation in (
+        ("olist", "staging.stg_olist__customers"),
+        ("crm", "staging.stg_crm__customers"),
+    ):
+        if _relation_exists(warehouse_url, relation):
+            sql = f"select customer_id::text as customer_id from {relation} where loaded_at > :since"
+            rows = _query(warehouse_url, sql, {"since": since})
+            keys |= {pseudonymizer.customer_key(source, cid) for cid in rows.get("customer_id", pd.Series())}
     return keys
