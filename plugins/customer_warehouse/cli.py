@@ -189,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("superset", "Superset: init|up|down|import|refresh"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
+        ("backup", "encrypted backups: run|list|drill|restore|keygen"),
     ):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -200,6 +201,7 @@ FORWARDED = {
     "ingest": "customer_warehouse.ingest",
     "validate": "customer_warehouse.quality",
     "superset": "customer_warehouse.dashboards",
+    "backup": "customer_warehouse.backup",
 }
 
 
