@@ -6,9 +6,9 @@ pruned by a retention policy. For each database in `CW_BACKUP_DATABASES` (defaul
 `warehouse,vault,airflow,superset`; a database that does not exist is skipped):
 
 1. **bootstrap_backup_audit**: create `audit.backups` and `audit.restore_drills` if missing.
-2. **backup_&lt;database&gt;**: `pg_dump --format=custom` in one snapshot, with every
-   table's row count and checksum taken in the same snapshot; the dump is encrypted with
-   age to `CW_BACKUP_RECIPIENTS` and stored with its SHA-256 and a JSON manifest in
+2. **backup_&lt;database&gt;**: `pg_dump --format=custom` in one snapshot, in which
+   every table's row count and checksum are taken too. The dump is encrypted with age to
+   `CW_BACKUP_RECIPIENTS` and stored with its SHA-256 and a JSON manifest in
    `CW_BACKUP_DIR` (default `$CW_HOME/backups`) or in the bucket of `CW_BACKUP_S3_URI`.
    The plain dump exists only in a private temporary folder, deleted even on failure.
 3. **restore_drill_&lt;database&gt;**: restore that backup into
@@ -95,15 +95,15 @@ def warehouse_backup():
         from customer_warehouse.backup import apply_retention as prune
         from customer_warehouse.config import BackupSettings
 
-        kept, deleted = prune(BackupSettings.from_env(), database)
-        return {"kept": [b.backup_id for b in kept], "deleted": [b.backup_id for b in deleted]}
+        kept_backups, deleted = prune(BackupSettings.from_env(), database)
+        return {"kept": [b.backup_id for b in kept_backups], "deleted": [b.backup_id for b in deleted]}
 
     audit_ready = bootstrap_backup_audit()
     for database in backup_databases():
-        made = backup.override(task_id=f"backup_{database}")(database)
-        drilled = restore_drill.override(task_id=f"restore_drill_{database}")(made, database)
-        pruned = apply_retention.override(task_id=f"apply_retention_{database}")(made, database)
-        audit_ready >> made
+        backed_up = backup.override(task_id=f"backup_{database}")(database)
+        drilled = restore_drill.override(task_id=f"restore_drill_{database}")(backed_up, database)
+        pruned = apply_retention.override(task_id=f"apply_retention_{database}")(backed_up, database)
+        audit_ready >> backed_up
         drilled >> pruned
 
 

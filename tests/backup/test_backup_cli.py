@@ -23,8 +23,8 @@ def _cw(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 def test_cli_restore_refuses_then_overwrites(backup_case):
     env = backup_case.env
-    made = _cw(env, "run", "--database", "vault")
-    assert made.returncode == 0, made.stderr[-3000:]
+    backup_run = _cw(env, "run", "--database", "vault")
+    assert backup_run.returncode == 0, backup_run.stderr[-3000:]
     listing = _cw(env, "list")
     assert listing.returncode == 0
     assert "vault-" in listing.stdout
@@ -38,7 +38,7 @@ def test_cli_restore_refuses_then_overwrites(backup_case):
     restored = _cw(env, "restore", "--database", "vault", "--overwrite")
     assert restored.returncode == 0, restored.stderr[-3000:]
     assert "restored vault-" in restored.stdout
-    for result in (made, listing, refused, restored):
+    for result in (backup_run, listing, refused, restored):
         for secret in backup_case.secrets():
             assert secret not in result.stdout + result.stderr
 

@@ -19,7 +19,7 @@ from customer_warehouse.backup.restore import ChecksumMismatchError, IdentityMis
 
 
 def test_wrong_identity_cannot_decrypt(backup_case, monkeypatch, tmp_path):
-    made = back_up_database(backup_case.settings, "vault")
+    backup = back_up_database(backup_case.settings, "vault")
     other_identity, other_recipient = generate_keypair()
     wrong = tmp_path / "wrong-identity.txt"
     wrong.write_text(other_identity + "\n")
@@ -27,7 +27,7 @@ def test_wrong_identity_cannot_decrypt(backup_case, monkeypatch, tmp_path):
     with pytest.raises(IdentityMismatchError) as caught:
         run_drill(backup_case.settings, "vault")
     message = str(caught.value)
-    assert made.backup_id in message
+    assert backup.backup_id in message
     assert fingerprint(backup_case.recipient) in message
     assert fingerprint(other_recipient) in message
     assert other_identity not in message
@@ -36,8 +36,8 @@ def test_wrong_identity_cannot_decrypt(backup_case, monkeypatch, tmp_path):
 
 def test_tampered_backup_fails_checksum(backup_case):
     cfg = backup_case.settings
-    made = back_up_database(cfg, "vault")
-    dump = cfg.directory / "vault" / f"{made.backup_id}.dump.age"
+    backup = back_up_database(cfg, "vault")
+    dump = cfg.directory / "vault" / f"{backup.backup_id}.dump.age"
     data = bytearray(dump.read_bytes())
     data[len(data) // 2] ^= 0x01
     dump.write_bytes(bytes(data))
@@ -45,15 +45,15 @@ def test_tampered_backup_fails_checksum(backup_case):
         restore_backup(cfg, "vault", target_database="cwt_bk_never_created")
     message = str(caught.value)
     assert str(dump) in message
-    assert made.sha256 in message
+    assert backup.sha256 in message
     assert "fails its SHA-256 check" in message
 
 
 def test_altered_checksum_file_is_reported(backup_case):
     cfg = backup_case.settings
-    made = back_up_database(cfg, "vault")
-    sidecar = cfg.directory / "vault" / f"{made.backup_id}.dump.age.sha256"
-    sidecar.write_text("0" * 64 + f"  {made.backup_id}.dump.age\n")
+    backup = back_up_database(cfg, "vault")
+    sidecar = cfg.directory / "vault" / f"{backup.backup_id}.dump.age.sha256"
+    sidecar.write_text("0" * 64 + f"  {backup.backup_id}.dump.age\n")
     with pytest.raises(ChecksumMismatchError, match=r"\.sha256 records 0{64}"):
         run_drill(cfg, "vault")
 

@@ -80,27 +80,27 @@ def test_restore_into_new_empty_database(backup_case, pg_database):
 
 def test_drill_passes_and_drops_scratch_database(backup_case):
     cfg = backup_case.settings
-    made = back_up_database(cfg, "warehouse", run_id="run-1")
+    backup = back_up_database(cfg, "warehouse", run_id="run-1")
     result = run_drill(cfg, "warehouse", run_id="run-1")
     scratch = make_url(backup_case.urls["warehouse"]).database + "_restore_drill"
-    assert result.backup_id == made.backup_id
-    assert result.tables == made.tables
+    assert result.backup_id == backup.backup_id
+    assert result.tables == backup.tables
     assert not database_exists(make_url(backup_case.urls["warehouse"]).set(database=scratch))
     drills = _audit_rows(
         backup_case.urls["warehouse"],
         "select backup_id, status, target_database, tables_checked from audit.restore_drills",
     )
-    assert drills == [(made.backup_id, "passed", scratch, made.tables)]
+    assert drills == [(backup.backup_id, "passed", scratch, backup.tables)]
     backups = _audit_rows(
         backup_case.urls["warehouse"], "select backup_id, status, tables from audit.backups"
     )
-    assert backups == [(made.backup_id, "succeeded", made.tables)]
+    assert backups == [(backup.backup_id, "succeeded", backup.tables)]
 
 
 def test_drill_names_table_that_differs(backup_case):
     cfg = backup_case.settings
-    made = back_up_database(cfg, "warehouse")
-    manifest_path = cfg.directory / "warehouse" / f"{made.backup_id}{MANIFEST_SUFFIX}"
+    backup = back_up_database(cfg, "warehouse")
+    manifest_path = cfg.directory / "warehouse" / f"{backup.backup_id}{MANIFEST_SUFFIX}"
     manifest = json.loads(manifest_path.read_text())
     manifest["tables"]["marts.fct_orders"]["rows"] += 3
     manifest["tables"]["marts.dim_customers"]["checksum"] = "0" * 32
@@ -128,14 +128,14 @@ def test_missing_database_is_reported_not_created(backup_case, monkeypatch):
 
 def test_store_holds_ciphertext_only(backup_case):
     cfg = backup_case.settings
-    made = back_up_database(cfg, "vault")
+    backup = back_up_database(cfg, "vault")
     files = sorted(p.name for p in (cfg.directory / "vault").iterdir())
     assert files == [
-        f"{made.backup_id}.dump.age",
-        f"{made.backup_id}.dump.age.sha256",
-        f"{made.backup_id}.manifest.json",
+        f"{backup.backup_id}.dump.age",
+        f"{backup.backup_id}.dump.age.sha256",
+        f"{backup.backup_id}.manifest.json",
     ]
-    dump = (cfg.directory / "vault" / f"{made.backup_id}.dump.age").read_bytes()
+    dump = (cfg.directory / "vault" / f"{backup.backup_id}.dump.age").read_bytes()
     assert dump.startswith(b"age-encryption.org/v1\n")
     assert b"PGDMP" not in dump
     assert b"vault.identities" not in dump

@@ -56,7 +56,7 @@ class AuditLog:
         self.url = url
         self._ready = False
 
-    def _execute(self, statement: str, params: dict[str, Any], what: str) -> Any:
+    def _execute(self, statement: str, params: dict[str, Any], subject: str) -> Any:
         eng = engine(self.url)
         try:
             with eng.begin() as conn:
@@ -68,7 +68,7 @@ class AuditLog:
                 return result.scalar() if result.returns_rows else None
         except sa.exc.SQLAlchemyError as error:
             log.warning(
-                "could not record %s in the warehouse audit tables: %s", what, str(error).splitlines()[0]
+                "could not record %s in the warehouse audit tables: %s", subject, str(error).splitlines()[0]
             )
             return None
         finally:

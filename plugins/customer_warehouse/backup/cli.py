@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--backup", help="backup id from `cw backup list` (default: the newest)")
     restore.add_argument("--target-database", help="database to restore into (default: the configured one)")
     restore.add_argument(
-        "--overwrite", action="store_true", help="replace the target even when it holds tables"
+        "--overwrite", action="store_true", help="replace the target even when it contains tables"
     )
     keygen = sub.add_parser("keygen", help="write a new age identity to a file and print its public key")
     keygen.add_argument("--output", required=True, help="identity file to create (mode 0600)")

@@ -1,10 +1,11 @@
 """Take one encrypted backup of one database.
 
-Steps, all streamed: open a repeatable-read transaction and export its snapshot; run
-``pg_dump --format=custom --snapshot`` into a private temporary folder while the same
-transaction counts and checksums every table; encrypt the dump with age to the configured
-recipients, hashing the ciphertext on its way to the store; write the ``.sha256`` file and
-finally the manifest. A backup without a manifest is incomplete and never listed.
+The steps stream their data. A repeatable-read transaction exports its snapshot, and
+``pg_dump --format=custom --snapshot`` writes the dump into a private temporary folder
+while the same transaction counts and checksums every table. The dump is then encrypted
+with age to the configured recipients, and the ciphertext is hashed on its way to the
+store. The ``.sha256`` file follows, and the manifest comes last: a backup without a
+manifest is incomplete and never listed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class BackupResult:
     seconds: float
 
     def summary(self) -> dict:
-        """Return a small JSON-serializable dict for XCom; it holds no secret."""
+        """Return a small JSON-serializable dict for XCom, without any secret."""
         return {
             "backup_id": self.backup_id,
             "database": self.database,
@@ -81,14 +82,7 @@ def back_up_database(
     cfg: BackupSettings, database: str, run_id: str | None = None, store: BackupStore | None = None
 ) -> BackupResult:
     """Back up one configured database; raise DatabaseMissingError when it does not exist."""
-    url = cfg.database_url(database)
-    if make_url(url).get_backend_name() != "postgresql":
-        raise ValueError(
-            f"database {database} at {pgtools.safe_url(url)} is not PostgreSQL: backups use pg_dump; "
-            "back it up with its own tools and remove it from CW_BACKUP_DATABASES"
-        )
-    if not pgtools.database_exists(url):
-        raise DatabaseMissingError(f"database {database} ({pgtools.safe_url(url)}) does not exist")
+    url = _checked_url(cfg, database)
     recipients = keys.parse_recipients(cfg.recipients)
     store = store or open_store(cfg)
     started = datetime.now(UTC)
@@ -121,29 +115,42 @@ def back_up_database(
         rows=sum(t.rows for t in manifest.tables.values()),
         seconds=time.monotonic() - clock,
     )
-    audit.backup_finished(
-        backup_id,
-        "succeeded",
-        {
-            "size_bytes": result.size_bytes,
-            "sha256": result.sha256,
-            "tables": result.tables,
-            "rows_total": result.rows,
-            "pg_dump_version": manifest.pg_dump_version,
-            "recipients": manifest.recipients,
-        },
-    )
+    _record_success(audit, result, manifest)
+    return result
+
+
+def _checked_url(cfg: BackupSettings, database: str) -> str:
+    url = cfg.database_url(database)
+    if make_url(url).get_backend_name() != "postgresql":
+        raise ValueError(
+            f"database {database} at {pgtools.safe_url(url)} is not PostgreSQL, and backups use "
+            "pg_dump: back it up with its own tools and remove it from CW_BACKUP_DATABASES"
+        )
+    if not pgtools.database_exists(url):
+        raise DatabaseMissingError(f"database {database} ({pgtools.safe_url(url)}) does not exist")
+    return url
+
+
+def _record_success(audit: AuditLog, result: BackupResult, manifest: Manifest) -> None:
+    fields = {
+        "size_bytes": result.size_bytes,
+        "sha256": result.sha256,
+        "tables": result.tables,
+        "rows_total": result.rows,
+        "pg_dump_version": manifest.pg_dump_version,
+        "recipients": manifest.recipients,
+    }
+    audit.backup_finished(result.backup_id, "succeeded", fields)
     log.info(
         "backed up database %s as %s: %d tables, %d rows, %d bytes encrypted, sha256 %s (%.1f s)",
-        database,
-        backup_id,
+        result.database,
+        result.backup_id,
         result.tables,
         result.rows,
         result.size_bytes,
         result.sha256,
         result.seconds,
     )
-    return result
 
 
 def _discard(store: BackupStore, keys_to_delete: list[str]) -> None:

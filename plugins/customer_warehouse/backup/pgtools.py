@@ -223,7 +223,7 @@ def database_exists(url: str | URL) -> bool:
 
 
 def user_table_count(url: str | URL) -> int:
-    """Return how many tables, views and sequences the database holds outside the system schemas."""
+    """Return the number of tables, views and sequences in the database outside the system schemas."""
     conn = connect(url)
     try:
         with conn.cursor() as cursor:

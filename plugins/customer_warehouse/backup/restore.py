@@ -46,7 +46,7 @@ class IdentityMismatchError(ValueError):
 
 
 class TargetNotEmptyError(RuntimeError):
-    """The restore target holds tables and overwriting was not requested."""
+    """The restore target contains tables and overwriting was not requested."""
 
 
 class RestoreMismatchError(AssertionError):
@@ -251,7 +251,7 @@ def restore_backup(
         tables = pgtools.user_table_count(target_url)
         if tables:
             raise TargetNotEmptyError(
-                f"database {target} already holds {tables} tables, views or sequences: restore into "
+                f"database {target} already contains {tables} tables, views or sequences: restore into "
                 "another database with --target-database, or pass --overwrite to replace it"
             )
     staging_url = pgtools.server_url(target_url, _scratch_name(target, STAGING_SUFFIX))

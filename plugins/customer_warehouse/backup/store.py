@@ -1,4 +1,4 @@
-"""Where encrypted backups go: a folder (default) or an S3-compatible bucket.
+"""Backup stores: a folder (the default) or an S3-compatible bucket.
 
 Both stores hold the same objects under ``<database>/``: the encrypted dump, its
 ``.sha256`` file and the JSON manifest. Only ciphertext and metadata ever reach a store:
