@@ -14,7 +14,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
 .PHONY: help install install-superset install-system demo test test-fast lint \
-        airflow-up airflow-down superset-up superset-down dashboards bench clean
+        airflow-up airflow-down superset-up superset-down dashboards backup bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -67,6 +67,9 @@ superset-down: install  ## Stop Superset
 
 dashboards: install install-superset  ## Import the dashboards into Superset
 	$(CW) superset import
+
+backup: install  ## Back up the databases, encrypted, then apply the retention policy
+	$(CW) backup run
 
 bench: install  ## Run the benchmarks and print ratios against their baselines
 	$(PIPELINE)/bin/python -m bench.run_all

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import bench_dbt, bench_load, bench_pipeline
+from bench import bench_backup, bench_dbt, bench_load, bench_pipeline
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_load.main(["--rows", "100000" if args.quick else "1000000"])
     print("\n== dbt: the DAG's dbt task group against a single dbt build")
     bench_dbt.main(["--customers", "2000" if args.quick else "10000"])
+    print("\n== backup: encrypted backup and restore drill against plain pg_dump and pg_restore")
+    bench_backup.main(["--customers", "2000" if args.quick else "100000"])
     print("\n== pipeline: full DAG time at several platform sizes")
     bench_pipeline.main(["--sizes", *(["2000", "10000"] if args.quick else ["10000", "100000", "1000000"])])
     return 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,20 @@ def notify_failure(context: dict[str, Any]) -> None:
         eng.dispose()
     except Exception as exc:  # noqa: BLE001 - an alert must never raise from the callback
         log.warning("could not record the failure of %s.%s in audit.task_failures: %s", dag_id, task_id, exc)
+
+
+def default_task_args() -> dict[str, Any]:
+    """Return the ``default_args`` every task of the project's DAGs shares: owner, retries, failure callback.
+
+    ``CW_TASK_RETRIES`` sets the retries (default 2), five minutes apart and growing.
+    """
+    return {
+        "owner": "data-engineering",
+        "retries": int(os.environ.get("CW_TASK_RETRIES", "2")),
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": notify_failure,
+    }
 
 
 def batch_ids_of(results: Iterable[Any]) -> list[str]:

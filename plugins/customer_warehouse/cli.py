@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("vault", "PII vault: status|new-key|rotate"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
+        ("backup", "encrypted backups: run|list|drill|restore|keygen"),
     ):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -206,6 +207,7 @@ FORWARDED = {
     "validate": "customer_warehouse.quality",
     "superset": "customer_warehouse.dashboards",
     "vault": "customer_warehouse.pii.cli",
+    "backup": "customer_warehouse.backup",
 }
 
 

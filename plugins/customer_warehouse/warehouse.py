@@ -12,7 +12,7 @@ from customer_warehouse.db import engine, ensure_database
 
 log = logging.getLogger(__name__)
 
-SQL_FILES = ("001_audit.sql", "002_raw.sql", "010_identity.sql", "020_authenticity.sql")
+SQL_FILES = ("001_audit.sql", "002_raw.sql", "010_identity.sql", "020_authenticity.sql", "030_backup.sql")
 
 
 class LegacyLayoutError(RuntimeError):

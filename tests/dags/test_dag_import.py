@@ -52,3 +52,15 @@ def test_customer_warehouse_dag_settings(tmp_path, dbt_manifest, airflow_environ
     for task_id in ("extract_shop", "load_landed_files", "validate_raw", "validate_marts", "publish_marts"):
         assert task_id in dag["tasks"]
     assert any(t.startswith("dbt_build.") for t in dag["tasks"]), "the dbt task group rendered no task"
+
+
+def test_warehouse_backup_dag_settings(tmp_path, dbt_manifest, airflow_environment):
+    dag = _import_dags(tmp_path, airflow_environment)["dags"]["warehouse_backup"]
+    assert dag["catchup"] is False
+    assert dag["has_doc"] is True
+    assert dag["tz"] == "UTC"
+    assert {"customer-warehouse", "backup"} <= set(dag["tags"])
+    assert all(dag["callbacks"]), "every task needs the failure callback"
+    for name in ("warehouse", "vault", "airflow", "superset"):
+        for step in ("backup", "restore_drill", "apply_retention"):
+            assert f"{step}_{name}" in dag["tasks"]
