@@ -32,16 +32,15 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = N
 
 
 def init(cfg: Settings) -> None:
-    """Create secrets, databases, warehouse and vault schemas, the dbt manifest and Airflow's metadata."""
+    """Create secrets, databases, roles and schemas, the dbt manifest and Airflow's metadata."""
     ensure_secrets(cfg)
     load_secrets(cfg)
-    from customer_warehouse.pii.vault import bootstrap_vault
-    from customer_warehouse.warehouse import bootstrap
+    from customer_warehouse.access import apply_access
 
     for url in (cfg.shop_url, airflow_db_url()):
         ensure_database(url)
-    bootstrap(cfg.warehouse_url).dispose()
-    bootstrap_vault(cfg.vault_url)
+    # Creates the warehouse and vault databases, their roles and schemas, and the grants.
+    apply_access(cfg)
     dbt_parse()
     airflow_migrate(cfg)
 
@@ -143,7 +142,7 @@ def demo(args: argparse.Namespace) -> None:
 
         scfg = dashboards.SupersetConfig.from_settings(cfg)
         dashboards.init_superset(scfg)
-        dashboards.import_dashboards(scfg, cfg.warehouse_url)
+        dashboards.import_dashboards(scfg, cfg.role_url("dashboard"), cfg.role_url("analyst"))
         dashboards_note = "imported"
     print_summary(cfg, dashboards_note)
 
@@ -173,7 +172,9 @@ def _forward(module: str, argv: list[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cw", description="Customer warehouse for e-commerce platforms.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create secrets, databases, schemas, the dbt manifest and Airflow metadata")
+    sub.add_parser(
+        "init", help="create secrets, databases, roles, schemas, the dbt manifest and Airflow metadata"
+    )
     d = sub.add_parser("demo", help="run the main job end to end on simulated platform data")
     d.add_argument("--customers", type=int, default=5000, help="simulated customers (1,000 to 1,000,000)")
     d.add_argument("--seed", type=int, default=42, help="simulation seed")
@@ -188,8 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", "create and fill the simulated platform database"),
         ("ingest", "extract the shop database or load landed files (extract|load)"),
         ("validate", "run an expectation suite (raw_inputs|marts)"),
-        ("superset", "Superset: init|up|down|import|refresh"),
+        ("superset", "Superset: init|up|down|import|refresh|security|users"),
         ("vault", "PII vault: status|new-key|rotate"),
+        ("access", "database roles and grants: apply"),
+        ("privacy", "re-identify a customer_key, on the record: reveal --key K --reason R"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
     ):
@@ -204,6 +207,8 @@ FORWARDED = {
     "validate": "customer_warehouse.quality",
     "superset": "customer_warehouse.dashboards",
     "vault": "customer_warehouse.pii.cli",
+    "access": "customer_warehouse.access",
+    "privacy": "customer_warehouse.pii.reveal",
 }
 
 
