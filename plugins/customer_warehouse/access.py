@@ -192,7 +192,7 @@ def ensure_role(cur, role: str, password: str, prefix: str) -> bool:
 
 
 def apply_access(cfg: Settings, env: dict[str, str] | None = None) -> None:
-    """Create the roles, databases and schemas, then grant and revoke as the policy says."""
+    """Create the roles, databases and schemas, then grant what the policy grants and revoke the rest."""
     from customer_warehouse.pii.vault import bootstrap_vault
     from customer_warehouse.warehouse import bootstrap
 
