@@ -119,7 +119,8 @@ class Settings:
         if explicit:
             return explicit
         base = make_url(self.vault_url if name == "privacy_officer" else self.warehouse_url)
-        return base.set(username=self.role(name), password=None).render_as_string(hide_password=False)
+        # URL.set(password=None) keeps the password in SQLAlchemy 2.1, so replace the field.
+        return base._replace(username=self.role(name), password=None).render_as_string(hide_password=False)
 
     @property
     def warehouse(self) -> URL:

@@ -392,7 +392,8 @@ def build_bundle(
 
 
 def _without_password(url: str) -> str:
-    return make_url(url).set(password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) keeps the password in SQLAlchemy 2.1, so replace the field.
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
 def chart_query_context(chart: Mapping) -> str:
