@@ -15,6 +15,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from customer_warehouse.config import Settings, settings
 from customer_warehouse.db import engine, ensure_database
 from customer_warehouse.runtime import airflow_db_url, airflow_env, ensure_secrets, load_secrets, venv_bin
@@ -151,6 +153,7 @@ def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
     from customer_warehouse.summary import collect_summary, format_summary
 
     print(format_summary(collect_summary(cfg)))
+    analyst_url = make_url(cfg.role_url("analyst"))
     print(
         "\nWhere to look:\n"
         f"  Airflow UI     make airflow-up, then http://127.0.0.1:8080 (password in {cfg.home}/airflow/"
@@ -158,7 +161,7 @@ def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
         f"  Superset       make superset-up, then http://127.0.0.1:8088 (user admin, password "
         f"SUPERSET_ADMIN_PASSWORD in {cfg.home}/secrets.env); dashboards {dashboards_note}\n"
         f"  Data Docs      {cfg.data_docs_dir}/index.html\n"
-        f"  SQL            psql {cfg.warehouse.render_as_string(hide_password=True).replace('+psycopg2', '')}"
+        f"  SQL (analyst)  psql {analyst_url.render_as_string(hide_password=True).replace('+psycopg2', '')}"
         " -c 'select * from marts.customer_segments limit 10'"
     )
 
