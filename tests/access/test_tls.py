@@ -126,6 +126,23 @@ def _run(argv: list[str]) -> None:
     assert result.returncode == 0, f"{argv[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
 
 
+def _configure(data: Path, port: int, authority: Authority) -> None:
+    """Write the server certificate and a configuration that accepts only TLS with SCRAM."""
+    server_key, server_cert = make_server_cert(authority)
+    (data / "server.crt").write_bytes(_pem(server_cert))
+    (data / "server.key").write_bytes(_key_pem(server_key))
+    (data / "server.key").chmod(0o600)
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write(
+            f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\n"
+            "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
+            "password_encryption = 'scram-sha-256'\nfsync = off\n"
+        )
+    (data / "pg_hba.conf").write_text(
+        "hostnossl all all 127.0.0.1/32 reject\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
+    )
+
+
 @dataclass(frozen=True)
 class TlsCluster:
     port: int
@@ -147,7 +164,6 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsCluster
     data = folder / "data"
     authority = make_authority("cw test CA")
     other = make_authority("cw untrusted CA")
-    server_key, server_cert = make_server_cert(authority)
     (folder / "ca.crt").write_bytes(_pem(authority.cert))
     (folder / "other-ca.crt").write_bytes(_pem(other.cert))
     password = secrets.token_urlsafe(24)
@@ -158,18 +174,7 @@ def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsCluster
     try:
         _run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(folder / "pwfile"),
               "--auth", "scram-sha-256", "-E", "UTF8", "--no-sync"])  # fmt: skip
-        (data / "server.crt").write_bytes(_pem(server_cert))
-        (data / "server.key").write_bytes(_key_pem(server_key))
-        (data / "server.key").chmod(0o600)
-        with (data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = ''\n"
-                "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n"
-                "password_encryption = 'scram-sha-256'\nfsync = off\n"
-            )
-        (data / "pg_hba.conf").write_text(
-            "hostnossl all all 127.0.0.1/32 reject\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
-        )
+        _configure(data, port, authority)
         _give_to_server_user(folder)
         _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "start"])
         started = True
