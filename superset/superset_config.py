@@ -10,6 +10,9 @@ environment variable:
 | SUPERSET_DATABASE_URI     | ``postgresql+psycopg2://postgres@127.0.0.1:5432/superset`` |
 | SUPERSET_CACHE_REDIS_URL  | ``redis://127.0.0.1:6379/2``; ``simple`` keeps the cache in each process |
 | SUPERSET_HOME             | ``~/.superset`` (Superset's own default), set under ``CW_HOME`` by ``cw`` |
+| CW_ROLE_PREFIX            | ``cw_``: prefix of the warehouse's database roles          |
+| CW_DASHBOARD_DB_PASSWORD  | none: password of ``<prefix>dashboard``, the dashboards' connection |
+| CW_ANALYST_DB_PASSWORD    | none: password of ``<prefix>analyst``, SQL Lab's connection |
 
 The web server binds 127.0.0.1: the bind address is set by the start command
 (``customer_warehouse.dashboards.start_superset``), not here.
@@ -31,6 +34,22 @@ if not SECRET_KEY:
 SQLALCHEMY_DATABASE_URI = os.environ.get(
     "SUPERSET_DATABASE_URI", "postgresql+psycopg2://postgres@127.0.0.1:5432/superset"
 )
+
+# The warehouse passwords are read from the environment on every connection, so neither
+# Superset's metadata database nor an export of the dashboards ever contains them.
+_ROLE_PREFIX = os.environ.get("CW_ROLE_PREFIX", "cw_")
+_PASSWORD_VARIABLES = {
+    f"{_ROLE_PREFIX}dashboard": "CW_DASHBOARD_DB_PASSWORD",
+    f"{_ROLE_PREFIX}analyst": "CW_ANALYST_DB_PASSWORD",
+}
+
+
+def _warehouse_password(url) -> str | None:
+    variable = _PASSWORD_VARIABLES.get(url.username or "")
+    return os.environ.get(variable) if variable else None
+
+
+SQLALCHEMY_CUSTOM_PASSWORD_STORE = _warehouse_password
 
 # Dashboards render every chart, not only those scrolled into view, so a dashboard
 # screenshot or a headless check includes all of them.

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from customer_warehouse import simulator
-from customer_warehouse.config import REPO_ROOT
+from customer_warehouse.access import PASSWORD_VARIABLES, apply_access, drop_roles
+from customer_warehouse.config import REPO_ROOT, Settings
 from customer_warehouse.db import drop_database, ensure_database
 from customer_warehouse.pii.crypto import new_key_entry
 from customer_warehouse.runtime import airflow_env, venv_bin
@@ -36,6 +38,10 @@ os.environ.setdefault("SCARF_ANALYTICS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# Role names are shared by every database of a server, so each test session gets its own
+# prefix: publishing and `cw access apply` then never touch the demo's roles.
+TEST_ROLE_PREFIX = f"cwt_{uuid.uuid4().hex[:8]}_"
+os.environ["CW_ROLE_PREFIX"] = TEST_ROLE_PREFIX
 
 
 def _database_factory(server_url: str) -> Iterator[Callable[[str], str]]:
@@ -56,7 +62,22 @@ def _database_factory(server_url: str) -> Iterator[Callable[[str], str]]:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[Callable[[str], str]]:
+def role_prefix() -> Iterator[str]:
+    """Return this session's role prefix; drop the roles it created after every database is gone."""
+    yield TEST_ROLE_PREFIX
+    drop_roles(PG_SERVER_URL, TEST_ROLE_PREFIX)
+
+
+@pytest.fixture(scope="session")
+def role_passwords() -> dict[str, str]:
+    """Set a random password for every database role, as ``cw init`` would; return them by variable."""
+    values = {variable: secrets.token_urlsafe(24) for variable in PASSWORD_VARIABLES.values()}
+    os.environ.update(values)
+    return values
+
+
+@pytest.fixture(scope="session")
+def pg_database(role_prefix: str) -> Iterator[Callable[[str], str]]:
     """Return a factory: ``pg_database("label")`` creates an empty PostgreSQL database, returns its URL."""
     yield from _database_factory(PG_SERVER_URL)
 
@@ -198,3 +219,11 @@ def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifes
     eng = sa.create_engine(cfg.warehouse_url)
     yield {"cfg": cfg, "env": env, "key": key, "engine": eng, "olist_dir": olist_dir, "first": first}
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def access_applied(pipeline_run: dict, role_passwords: dict[str, str]) -> Settings:
+    """Apply the access policy to the warehouse and vault of the pipeline run; return its settings."""
+    cfg = replace(pipeline_run["cfg"], role_prefix=TEST_ROLE_PREFIX, admin_url=PG_SERVER_URL)
+    apply_access(cfg)
+    return cfg

@@ -15,6 +15,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from customer_warehouse.config import Settings, settings
 from customer_warehouse.db import engine, ensure_database
 from customer_warehouse.runtime import airflow_db_url, airflow_env, ensure_secrets, load_secrets, venv_bin
@@ -32,16 +34,15 @@ def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = N
 
 
 def init(cfg: Settings) -> None:
-    """Create secrets, databases, warehouse and vault schemas, the dbt manifest and Airflow's metadata."""
+    """Create secrets, databases, roles and schemas, the dbt manifest and Airflow's metadata."""
     ensure_secrets(cfg)
     load_secrets(cfg)
-    from customer_warehouse.pii.vault import bootstrap_vault
-    from customer_warehouse.warehouse import bootstrap
+    from customer_warehouse.access import apply_access
 
     for url in (cfg.shop_url, airflow_db_url()):
         ensure_database(url)
-    bootstrap(cfg.warehouse_url).dispose()
-    bootstrap_vault(cfg.vault_url)
+    # Creates the warehouse and vault databases, their roles and schemas, and the grants.
+    apply_access(cfg)
     dbt_parse()
     airflow_migrate(cfg)
 
@@ -143,7 +144,7 @@ def demo(args: argparse.Namespace) -> None:
 
         scfg = dashboards.SupersetConfig.from_settings(cfg)
         dashboards.init_superset(scfg)
-        dashboards.import_dashboards(scfg, cfg.warehouse_url)
+        dashboards.import_dashboards(scfg, cfg.role_url("dashboard"), cfg.role_url("analyst"))
         dashboards_note = "imported"
     print_summary(cfg, dashboards_note)
 
@@ -152,6 +153,7 @@ def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
     from customer_warehouse.summary import collect_summary, format_summary
 
     print(format_summary(collect_summary(cfg)))
+    analyst_url = make_url(cfg.role_url("analyst"))
     print(
         "\nWhere to look:\n"
         f"  Airflow UI     make airflow-up, then http://127.0.0.1:8080 (password in {cfg.home}/airflow/"
@@ -159,7 +161,7 @@ def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
         f"  Superset       make superset-up, then http://127.0.0.1:8088 (user admin, password "
         f"SUPERSET_ADMIN_PASSWORD in {cfg.home}/secrets.env); dashboards {dashboards_note}\n"
         f"  Data Docs      {cfg.data_docs_dir}/index.html\n"
-        f"  SQL            psql {cfg.warehouse.render_as_string(hide_password=True).replace('+psycopg2', '')}"
+        f"  SQL (analyst)  psql {analyst_url.render_as_string(hide_password=True).replace('+psycopg2', '')}"
         " -c 'select * from marts.customer_segments limit 10'"
     )
 
@@ -173,7 +175,9 @@ def _forward(module: str, argv: list[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cw", description="Customer warehouse for e-commerce platforms.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create secrets, databases, schemas, the dbt manifest and Airflow metadata")
+    sub.add_parser(
+        "init", help="create secrets, databases, roles, schemas, the dbt manifest and Airflow metadata"
+    )
     d = sub.add_parser("demo", help="run the main job end to end on simulated platform data")
     d.add_argument("--customers", type=int, default=5000, help="simulated customers (1,000 to 1,000,000)")
     d.add_argument("--seed", type=int, default=42, help="simulation seed")
@@ -190,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("simulate", "create and fill the simulated platform database"),
         ("ingest", "extract the shop database or load landed files (extract|load)"),
         ("validate", "run an expectation suite (raw_inputs|marts)"),
-        ("superset", "Superset: init|up|down|import|refresh"),
+        ("superset", "Superset: init|up|down|import|refresh|security|users"),
         ("vault", "PII vault: status|new-key|rotate"),
+        ("access", "database roles and grants: apply"),
+        ("privacy", "re-identify a customer_key, on the record: reveal --key K --reason R"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
         ("backup", "encrypted backups: run|list|drill|restore|keygen"),
@@ -208,6 +214,8 @@ FORWARDED = {
     "superset": "customer_warehouse.dashboards",
     "vault": "customer_warehouse.pii.cli",
     "backup": "customer_warehouse.backup",
+    "access": "customer_warehouse.access",
+    "privacy": "customer_warehouse.pii.reveal",
 }
 
 

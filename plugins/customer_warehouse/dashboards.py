@@ -7,8 +7,8 @@ imported here, so this module drives it through its command line and its REST AP
   the admin user.
 - ``start_superset`` / ``stop_superset``: a gunicorn server bound to 127.0.0.1 with its pid
   file under ``$CW_HOME/superset``.
-- ``import_dashboards``: bundle ``superset/assets/`` into a ZIP, with the warehouse URL filled
-  in, and import it with ``superset import-dashboards``.
+- ``import_dashboards``: bundle ``superset/assets/`` into a ZIP, with the warehouse URLs of the
+  dashboard and analyst roles filled in (without passwords), and import it.
 - ``refresh_dashboards``: after a pipeline run, drop the cached results of every dataset the
   dashboards read and warm every chart again.
 
@@ -18,11 +18,14 @@ imported here, so this module drives it through its command line and its REST AP
 | CW_SUPERSET_PORT         | ``8088``                                                  |
 | CW_SUPERSET_VENV         | ``<repo>/.venv/superset``                                 |
 | CW_SUPERSET_ADMIN        | ``admin``                                                 |
+| CW_SUPERSET_URL          | ``http://127.0.0.1:$CW_SUPERSET_PORT``, the REST APIs address |
 | SUPERSET_DATABASE_URI    | ``postgresql+psycopg2://postgres@127.0.0.1:5432/superset`` |
 | SUPERSET_SECRET_KEY      | none: required                                            |
 | SUPERSET_ADMIN_PASSWORD  | none: required by ``init`` and ``refresh``                |
 
-Command line: ``python -m customer_warehouse.dashboards init|up|down|import|refresh``.
+Command line: ``python -m customer_warehouse.dashboards init|up|down|import|refresh|security|users``.
+``security`` and ``users`` set up roles, row-level security and users on a running Superset
+(``customer_warehouse.superset_access``).
 """
 
 from __future__ import annotations
@@ -98,11 +101,15 @@ class SupersetConfig:
             venv=Path(venv).expanduser().resolve() if venv else REPO_ROOT / ".venv" / "superset",
             metadata_uri=os.environ.get("SUPERSET_DATABASE_URI", DEFAULT_METADATA_URI),
             admin_user=os.environ.get("CW_SUPERSET_ADMIN", "admin"),
+            base_url=os.environ.get("CW_SUPERSET_URL") or None,
         )
+
+    # Base URL of the server, when it is not this machine's 127.0.0.1:port (a container).
+    base_url: str | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url or f"http://127.0.0.1:{self.port}"
 
     @property
     def pid_file(self) -> Path:
@@ -340,33 +347,53 @@ def stop_superset(cfg: SupersetConfig) -> bool:
     return True
 
 
-def build_bundle(
-    assets_dir: Path, warehouse_url: str, target_dir: Path, bundle_type: str = "Dashboard"
-) -> Path:
-    """Write the import ZIP into ``target_dir``: the assets under one top folder, URL filled in.
+SQL_LAB_DATABASE_FILE = "databases/customer_warehouse_sql_lab.yaml"
 
-    The database YAML in the repository contains no password. The warehouse URL, password
-    included, is written only into the temporary bundle. ``bundle_type`` is the
-    ``metadata.yaml`` type the importer checks: ``Dashboard`` for ``superset
-    import-dashboards``, ``assets`` for the assets importer.
+
+def build_bundle(
+    assets_dir: Path,
+    warehouse_url: str,
+    target_dir: Path,
+    bundle_type: str = "Dashboard",
+    sql_lab_url: str | None = None,
+) -> Path:
+    """Write the import ZIP into ``target_dir``: the assets under one top folder, URLs filled in.
+
+    ``warehouse_url`` is the dashboards' connection (the dashboard role) and
+    ``sql_lab_url`` SQL Lab's (the analyst role); without it the SQL Lab connection is left
+    out. Passwords are dropped from both: Superset reads them from the environment on each
+    connection (``superset_config.py``). ``bundle_type`` is the ``metadata.yaml`` type the
+    importer checks: ``Dashboard`` for ``superset import-dashboards``, ``assets`` for the
+    assets importer.
     """
     bundle = target_dir / f"{BUNDLE_ROOT}_{bundle_type.lower()}.zip"
     files = sorted(p for p in assets_dir.rglob("*.yaml") if p.is_file())
     if not (assets_dir / "metadata.yaml").is_file():
         raise SupersetError(f"{assets_dir}/metadata.yaml not found: the bundle needs it")
+    written = 0
     with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             relative = path.relative_to(assets_dir).as_posix()
             content = yaml.safe_load(path.read_text())
             if relative == "metadata.yaml":
                 content["type"] = bundle_type
+            elif relative == SQL_LAB_DATABASE_FILE:
+                if not sql_lab_url:
+                    continue
+                content["sqlalchemy_uri"] = _without_password(sql_lab_url)
             elif relative.startswith("databases/"):
-                content["sqlalchemy_uri"] = make_url(warehouse_url).render_as_string(hide_password=False)
+                content["sqlalchemy_uri"] = _without_password(warehouse_url)
             elif relative.startswith("charts/"):
                 content["query_context"] = chart_query_context(content)
             archive.writestr(f"{BUNDLE_ROOT}/{relative}", yaml.safe_dump(content, sort_keys=False))
-    log.info("bundled %d asset files from %s", len(files), assets_dir)
+            written += 1
+    log.info("bundled %d asset files from %s", written, assets_dir)
     return bundle
+
+
+def _without_password(url: str) -> str:
+    # URL.set(password=None) keeps the password in SQLAlchemy 2.1, so replace the field.
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
 def chart_query_context(chart: Mapping) -> str:
@@ -420,8 +447,8 @@ def chart_query_context(chart: Mapping) -> str:
     return json.dumps(context, separators=(",", ":"))
 
 
-def import_dashboards(cfg: SupersetConfig, warehouse_url: str) -> None:
-    """Bundle the assets with ``warehouse_url`` and import them. Safe to repeat.
+def import_dashboards(cfg: SupersetConfig, warehouse_url: str, sql_lab_url: str | None = None) -> None:
+    """Bundle the assets with the warehouse URLs and import them. Safe to repeat.
 
     ``superset import-dashboards`` creates what is missing and replaces each dashboard's
     layout, but in Superset 6.1 it keeps existing databases, datasets and charts. The
@@ -429,9 +456,9 @@ def import_dashboards(cfg: SupersetConfig, warehouse_url: str) -> None:
     too, so edited YAML and a changed warehouse URL take effect on a re-import.
     """
     with tempfile.TemporaryDirectory(prefix="cw_superset_bundle_") as tmp:
-        dashboards_bundle = build_bundle(cfg.assets_dir, warehouse_url, Path(tmp), "Dashboard")
+        dashboards_bundle = build_bundle(cfg.assets_dir, warehouse_url, Path(tmp), "Dashboard", sql_lab_url)
         run_superset(cfg, "import-dashboards", "-p", str(dashboards_bundle), "-u", cfg.admin_user)
-        assets_bundle = build_bundle(cfg.assets_dir, warehouse_url, Path(tmp), "assets")
+        assets_bundle = build_bundle(cfg.assets_dir, warehouse_url, Path(tmp), "assets", sql_lab_url)
         script = SUPERSET_DIR / "scripts" / "import_assets.py"
         _run(cfg, [str(cfg.bin("python")), str(script), str(assets_bundle), cfg.admin_user], timeout=600)
     log.info(
@@ -445,22 +472,30 @@ def import_dashboards(cfg: SupersetConfig, warehouse_url: str) -> None:
 class SupersetClient:
     """A logged-in session against Superset's REST API."""
 
-    def __init__(self, cfg: SupersetConfig, timeout: float = 120.0):
+    def __init__(
+        self,
+        cfg: SupersetConfig,
+        timeout: float = 120.0,
+        username: str | None = None,
+        password: str | None = None,
+    ):
+        """Log in as ``username`` (default the admin user, with SUPERSET_ADMIN_PASSWORD)."""
         self.base = f"{cfg.url}/api/v1"
         self.timeout = timeout
         self.session = requests.Session()
-        password = cfg.get("SUPERSET_ADMIN_PASSWORD")
+        username = username or cfg.admin_user
+        password = password or cfg.get("SUPERSET_ADMIN_PASSWORD")
         if not password:
             raise SupersetError("SUPERSET_ADMIN_PASSWORD is not set: the API login needs it")
         response = self.session.post(
             f"{self.base}/security/login",
-            json={"username": cfg.admin_user, "password": password, "provider": "db", "refresh": False},
+            json={"username": username, "password": password, "provider": "db", "refresh": False},
             timeout=timeout,
         )
         if response.status_code != 200:
             raise SupersetError(
-                f"login to {cfg.url} as {cfg.admin_user!r} failed with HTTP {response.status_code}: "
-                "check SUPERSET_ADMIN_PASSWORD or run init again"
+                f"login to {cfg.url} as {username!r} failed with HTTP {response.status_code}: "
+                "check the user's password or run init again"
             )
         self.session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
         csrf = self.call("GET", "/security/csrf_token/")["result"]
@@ -520,9 +555,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m customer_warehouse.dashboards", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=["init", "up", "down", "import", "refresh"])
+    parser.add_argument("command", choices=["init", "up", "down", "import", "refresh", "security", "users"])
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default CW_SUPERSET_PORT or 8088)")
-    parser.add_argument("--warehouse-url", help="warehouse URL for import (default CW_WAREHOUSE_URL)")
+    parser.add_argument(
+        "--warehouse-url", help="the dashboards' warehouse URL for import (default CW_DASHBOARD_URL)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -538,7 +575,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "down":
             stop_superset(cfg)
         elif args.command == "import":
-            import_dashboards(cfg, args.warehouse_url or settings.warehouse_url)
+            import_dashboards(
+                cfg, args.warehouse_url or settings.role_url("dashboard"), settings.role_url("analyst")
+            )
+        elif args.command in ("security", "users"):
+            from customer_warehouse import superset_access
+
+            if args.command == "security":
+                superset_access.apply_superset_security(cfg, superset_access.regions_from_env())
+            else:
+                superset_access.ensure_users(cfg, superset_access.users_from_env())
         else:
             for item in refresh_dashboards(cfg):
                 print(f"{item.title}: {item.charts_warmed} charts warmed, {len(item.chart_errors)} failed")

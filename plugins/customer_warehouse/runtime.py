@@ -27,6 +27,11 @@ GENERATED_SECRETS: dict[str, Callable[[], str]] = {
     "CW_VAULT_KEYS": lambda: new_key_entry(f"k{datetime.now(UTC):%Y%m%d}"),
     "SUPERSET_SECRET_KEY": lambda: secrets.token_urlsafe(32),
     "SUPERSET_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(32),
+    # Passwords of the database roles (customer_warehouse.access.PASSWORD_VARIABLES).
+    "CW_PIPELINE_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
+    "CW_ANALYST_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
+    "CW_DASHBOARD_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
+    "CW_PRIVACY_OFFICER_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
 }
 # The age key pair of backups is generated as a pair, and only when none of these is set.
 BACKUP_KEY_VARIABLES = ("CW_BACKUP_RECIPIENTS", "CW_BACKUP_IDENTITY", "CW_BACKUP_IDENTITY_FILE")

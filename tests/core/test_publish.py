@@ -67,3 +67,32 @@ def test_publish_without_candidates_fails(pg_database):
     bootstrap(url).dispose()
     with pytest.raises(RuntimeError, match="no candidate marts in schema marts_build"):
         publish_marts(url)
+
+
+def test_publish_regrants_recreated_table(warehouse_url, tmp_path, role_prefix, role_passwords):
+    from dataclasses import replace
+
+    from customer_warehouse.access import apply_access
+    from tests.access.support import refusal
+    from tests.support import make_settings
+
+    cfg = replace(make_settings(tmp_path, warehouse_url), role_prefix=role_prefix)
+    publish_marts(warehouse_url, run_id="r1")
+    apply_access(cfg)
+    analyst = cfg.role_url("analyst")
+    assert refusal(analyst, "select count(*) from marts.dim_x") is None
+    eng = sa.create_engine(warehouse_url)
+    with eng.begin() as conn:
+        conn.execute(sa.text("alter table marts_build.dim_x add column w text default 'z'"))
+    eng.dispose()
+    publish_marts(warehouse_url, run_id="r2")
+    assert refusal(analyst, "select w from marts.dim_x") is None
+    error = refusal(cfg.role_url("dashboard"), "select * from marts.dim_x")
+    assert error and "permission denied" in error
+
+
+def test_publish_skips_views_without_marts(warehouse_url):
+    publish_marts(warehouse_url, run_id="r1")
+    assert _rows(
+        warehouse_url, "select count(*) from information_schema.views where table_schema = 'dashboards'"
+    ) == [(3,)]

@@ -61,6 +61,12 @@ def populated_warehouse(pipeline_run: dict) -> str:
 
 
 @pytest.fixture(scope="session")
+def warehouse_connections(access_applied) -> tuple[str, str]:
+    """Return the URLs of Superset's two warehouse connections: dashboard role, analyst role."""
+    return access_applied.role_url("dashboard"), access_applied.role_url("analyst")
+
+
+@pytest.fixture(scope="session")
 def superset_cfg(
     pg_database: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
 ) -> SupersetConfig:
@@ -85,12 +91,18 @@ def superset_cfg(
 
 
 @pytest.fixture(scope="session")
-def superset_server(superset_cfg: SupersetConfig, populated_warehouse: str) -> Iterator[SupersetProcess]:
-    """Initialize and start Superset, import the dashboards once; stop Superset afterwards."""
+def superset_server(
+    superset_cfg: SupersetConfig, warehouse_connections: tuple[str, str]
+) -> Iterator[SupersetProcess]:
+    """Initialize and start Superset, import the dashboards once; stop Superset afterwards.
+
+    Superset reads the warehouse as the dashboard and analyst roles, with the passwords
+    the ``role_passwords`` fixture put into the environment.
+    """
     init_superset(superset_cfg)
     process = start_superset(superset_cfg)
     try:
-        import_dashboards(superset_cfg, populated_warehouse)
+        import_dashboards(superset_cfg, *warehouse_connections)
         yield process
     finally:
         stop_superset(superset_cfg)
@@ -126,11 +138,11 @@ def count_objects(client: SupersetClient) -> ObjectCounts:
 
 @pytest.fixture(scope="session")
 def reimport_counts(
-    superset_client: SupersetClient, superset_cfg: SupersetConfig, populated_warehouse: str
+    superset_client: SupersetClient, superset_cfg: SupersetConfig, warehouse_connections: tuple[str, str]
 ) -> tuple[ObjectCounts, ObjectCounts]:
     """Import the bundle a second time; return the object counts before and after."""
     before = count_objects(superset_client)
-    import_dashboards(superset_cfg, populated_warehouse)
+    import_dashboards(superset_cfg, *warehouse_connections)
     after = count_objects(superset_client)
     return before, after
 
@@ -146,7 +158,7 @@ def chart_names_by_uuid(client: SupersetClient) -> dict[str, str]:
 def edited_reimport(
     superset_client: SupersetClient,
     superset_cfg: SupersetConfig,
-    populated_warehouse: str,
+    warehouse_connections: tuple[str, str],
     reimport_counts: tuple,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[str, str]:
@@ -160,9 +172,9 @@ def edited_reimport(
     chart = yaml.safe_load(chart_file.read_text())
     chart["slice_name"] = "Customers (edited)"
     chart_file.write_text(yaml.safe_dump(chart, sort_keys=False))
-    import_dashboards(replace(superset_cfg, assets_dir=edited_assets), populated_warehouse)
+    import_dashboards(replace(superset_cfg, assets_dir=edited_assets), *warehouse_connections)
     edited = chart_names_by_uuid(superset_client)[chart["uuid"]]
-    import_dashboards(superset_cfg, populated_warehouse)
+    import_dashboards(superset_cfg, *warehouse_connections)
     restored = chart_names_by_uuid(superset_client)[chart["uuid"]]
     return edited, restored
 

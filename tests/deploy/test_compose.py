@@ -22,6 +22,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from customer_warehouse.access import PASSWORD_VARIABLES
 from customer_warehouse.config import REPO_ROOT
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -43,8 +44,17 @@ AIRFLOW_SERVICES = (
     "airflow-triggerer",
     "airflow-worker",
 )
-SERVICES = ("postgres", "vault-postgres", "redis", *AIRFLOW_SERVICES, "superset-init", "superset")
-ONE_SHOT_SERVICES = ("airflow-init", "superset-init")
+SERVICES = (
+    "postgres",
+    "vault-postgres",
+    "redis",
+    "access-init",
+    *AIRFLOW_SERVICES,
+    "superset-init",
+    "superset",
+    "superset-security",
+)
+ONE_SHOT_SERVICES = ("access-init", "airflow-init", "superset-init", "superset-security")
 LONG_RUNNING_SERVICES = tuple(name for name in SERVICES if name not in ONE_SHOT_SERVICES)
 
 # Matches ${NAME}, ${NAME:-default} and ${NAME:?message}, but not `$${...}`, an escaped dollar.
@@ -277,17 +287,85 @@ def test_airflow_secrets_shared(
         assert resolved["services"][name]["environment"][variable] == settings_env[variable], name
 
 
-@pytest.mark.parametrize(
-    ("variable", "database"), [("CW_WAREHOUSE_URL", "warehouse"), ("CW_SHOP_URL", "shop")]
-)
-def test_cw_url_points_at_postgres(
-    resolved: dict[str, Any], settings_env: dict[str, str], variable: str, database: str
-) -> None:
-    url = make_url(resolved["services"]["airflow-worker"]["environment"][variable])
-    assert url.host == "postgres"
-    assert url.database == database
+def test_shop_url_points_at_postgres(resolved: dict[str, Any], settings_env: dict[str, str]) -> None:
+    url = make_url(resolved["services"]["airflow-worker"]["environment"]["CW_SHOP_URL"])
+    assert (url.host, url.database) == ("postgres", "shop")
     assert url.username == settings_env["POSTGRES_USER"]
     assert url.password == settings_env["POSTGRES_PASSWORD"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "host", "database"),
+    [("CW_WAREHOUSE_URL", "postgres", "warehouse"), ("CW_VAULT_URL", "vault-postgres", "vault")],
+)
+def test_worker_connects_as_pipeline_role(
+    resolved: dict[str, Any], settings_env: dict[str, str], variable: str, host: str, database: str
+) -> None:
+    url = make_url(resolved["services"]["airflow-worker"]["environment"][variable])
+    assert (url.host, url.database) == (host, database)
+    assert url.username == f"{settings_env['CW_ROLE_PREFIX']}pipeline"
+    assert url.password == settings_env["CW_PIPELINE_DB_PASSWORD"]
+
+
+def service_urls(resolved: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Yield (service, variable, parsed URL) for every database URL in the resolved file."""
+    for name, service in resolved["services"].items():
+        for variable, value in (service.get("environment") or {}).items():
+            if isinstance(value, str) and re.match(r"^[a-z0-9+]+://", value) and "@" in value:
+                yield name, variable, make_url(value.removeprefix("db+"))
+
+
+# Services that may connect as a server's superuser: the servers themselves and access-init,
+# which creates the roles, plus the shop URL, which stands for the platform's own database.
+SUPERUSER_ALLOWED = {("access-init", "CW_ADMIN_URL"), ("access-init", "CW_VAULT_ADMIN_URL")}
+
+
+def test_no_service_connects_as_superuser(resolved: dict[str, Any], settings_env: dict[str, str]) -> None:
+    superusers = {settings_env["POSTGRES_USER"], "vault"}
+    checked = 0
+    for name, variable, url in service_urls(resolved):
+        if url.get_backend_name() != "postgresql" or variable == "CW_SHOP_URL":
+            continue
+        checked += 1
+        if (name, variable) not in SUPERUSER_ALLOWED:
+            assert url.username not in superusers, f"{name} {variable} connects as superuser {url.username}"
+    assert checked >= 10, "fewer PostgreSQL URLs than expected"
+
+
+@pytest.mark.parametrize(
+    ("variable", "role"), [("CW_DASHBOARD_URL", "dashboard"), ("CW_ANALYST_URL", "analyst")]
+)
+def test_superset_connections_use_least_roles(
+    resolved: dict[str, Any], settings_env: dict[str, str], variable: str, role: str
+) -> None:
+    url = make_url(resolved["services"]["superset-init"]["environment"][variable])
+    assert url.username == f"{settings_env['CW_ROLE_PREFIX']}{role}"
+    assert url.password is None, "the warehouse password must come from the environment, not the URL"
+
+
+@pytest.mark.parametrize("variable", ["CW_DASHBOARD_DB_PASSWORD", "CW_ANALYST_DB_PASSWORD"])
+def test_superset_reads_warehouse_password(
+    resolved: dict[str, Any], settings_env: dict[str, str], variable: str
+) -> None:
+    assert resolved["services"]["superset"]["environment"][variable] == settings_env[variable]
+
+
+def test_access_init_has_every_role_password(resolved: dict[str, Any], settings_env: dict[str, str]) -> None:
+    environment = resolved["services"]["access-init"]["environment"]
+    for variable in PASSWORD_VARIABLES.values():
+        assert environment[variable] == settings_env[variable], variable
+    assert resolved["services"]["access-init"]["command"] == ["cw", "access", "apply"]
+
+
+def test_airflow_init_waits_for_access(resolved: dict[str, Any]) -> None:
+    depends_on = resolved["services"]["airflow-init"]["depends_on"]
+    assert depends_on["access-init"]["condition"] == "service_completed_successfully"
+
+
+def test_worker_has_no_admin_url(resolved: dict[str, Any]) -> None:
+    environment = resolved["services"]["airflow-worker"]["environment"]
+    assert "CW_ADMIN_URL" not in environment
+    assert "POSTGRES_PASSWORD" not in str(environment)
 
 
 def test_cw_pseudonym_key_passed(resolved: dict[str, Any], settings_env: dict[str, str]) -> None:
@@ -336,6 +414,14 @@ def test_postgres_init_script_creates_databases() -> None:
     match = re.search(r"for database in ([a-z ]+); do", script)
     assert match, "init-databases.sh has no `for database in ...` loop"
     assert set(match.group(1).split()) == {"warehouse", "shop", "airflow", "superset"}
+
+
+def test_postgres_init_script_creates_owners() -> None:
+    script = (REPO_ROOT / "docker" / "postgres" / "init-databases.sh").read_text()
+    match = re.search(r"for owner in ([a-z ]+); do", script)
+    assert match, "init-databases.sh has no `for owner in ...` loop"
+    assert set(match.group(1).split()) == {"airflow", "superset"}
+    assert "\\getenv password" in script
 
 
 # --- raw file and .env.example -----------------------------------------------------------

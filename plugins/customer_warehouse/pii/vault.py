@@ -19,12 +19,12 @@ from importlib import resources
 import psycopg2
 import sqlalchemy as sa
 
-from customer_warehouse.db import engine, ensure_database, psycopg2_dsn
+from customer_warehouse.db import ensure_database, psycopg2_dsn
 from customer_warehouse.pii.crypto import KeyRing
 
 log = logging.getLogger(__name__)
 
-SQL_FILES = ("001_pii.sql",)
+SQL_FILES = ("001_pii.sql", "002_reveal.sql")
 
 # Encrypted tables, their key column and the columns a writer fills besides the key.
 TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -40,14 +40,15 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
 def bootstrap_vault(url: str) -> None:
     """Create the vault database and its ``pii`` schema if missing (idempotent)."""
     ensure_database(url)
-    eng = engine(url)
+    conn = psycopg2.connect(psycopg2_dsn(url))
     try:
-        with eng.begin() as conn:
+        # A cursor without parameters, because the function bodies contain % signs that
+        # parameter substitution would read as placeholders.
+        with conn, conn.cursor() as cur:
             for name in SQL_FILES:
-                sql = resources.files("customer_warehouse").joinpath("sql", "vault", name).read_text()
-                conn.exec_driver_sql(sql)
+                cur.execute(resources.files("customer_warehouse").joinpath("sql", "vault", name).read_text())
     finally:
-        eng.dispose()
+        conn.close()
     log.info("vault schema pii is in place on %s", safe_url(url))
 
 
