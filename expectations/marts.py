@@ -18,26 +18,40 @@ SUITE_NAME = "marts"
 
 # Marts are built by dbt, whose column types follow the SQL; only the names are a contract.
 DIM_CUSTOMERS = [
-    "customer_key", "source", "person_ref_key", "country_code", "state", "city", "gender", "age_band",
-    "is_birth_date_plausible", "signup_channel", "signup_month", "first_order_at", "last_order_at",
-    "order_count", "has_valid_email", "has_valid_phone", "marketing_opt_in", "is_deleted", "updated_at",
+    "customer_key", "person_key", "source", "person_ref_key", "country_code", "state", "city", "gender",
+    "age_band", "is_birth_date_plausible", "signup_channel", "signup_month", "first_order_at",
+    "last_order_at", "order_count", "has_valid_email", "has_valid_phone", "marketing_opt_in", "is_deleted",
+    "authenticity_score", "authenticity_band", "authenticity_reasons", "updated_at",
+]  # fmt: skip
+DIM_PERSONS = [
+    "person_key", "is_resolved", "account_count", "sources", "country_code", "state", "city", "gender",
+    "age_band", "first_signup_month", "first_signup_channel", "first_order_at", "last_order_at",
+    "order_count", "lifetime_payments", "marketing_opt_in", "has_live_account", "authenticity_score",
+    "authenticity_band", "authenticity_reasons",
+]  # fmt: skip
+BDG_CUSTOMER_PERSON = [
+    "customer_key", "person_key", "source", "link_rule", "link_probability", "is_resolved", "is_excluded",
+]  # fmt: skip
+CUSTOMER_REVIEW = [
+    "customer_key", "person_key", "source", "country_code", "state", "signup_channel", "signup_month",
+    "authenticity_score", "authenticity_band", "reason_codes", "reasons", "review_decision", "is_deleted",
 ]  # fmt: skip
 FCT_ORDERS = [
-    "order_key", "source", "source_order_id", "customer_key", "order_status", "ordered_at", "order_date",
-    "currency", "item_count", "items_amount", "shipping_amount", "order_total", "payment_total",
-    "is_cancelled",
+    "order_key", "source", "source_order_id", "customer_key", "person_key", "is_excluded_customer",
+    "order_status", "ordered_at", "order_date", "currency", "item_count", "items_amount", "shipping_amount",
+    "order_total", "payment_total", "is_cancelled",
 ]  # fmt: skip
 FCT_ORDER_ITEMS = [
     "order_item_key", "order_key", "customer_key", "source", "product_key", "seller_key", "item_sequence",
     "quantity", "unit_price", "discount_amount", "line_amount", "freight_amount",
 ]  # fmt: skip
 CUSTOMER_RFM = [
-    "customer_key", "source", "as_of_date", "first_order_date", "last_order_date", "recency_days",
+    "person_key", "source", "as_of_date", "first_order_date", "last_order_date", "recency_days",
     "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_cell",
 ]  # fmt: skip
-CUSTOMER_SEGMENTS = ["customer_key", "source", "segment", "r_score", "f_score", "m_score", "as_of_date"]
+CUSTOMER_SEGMENTS = ["person_key", "source", "segment", "r_score", "f_score", "m_score", "as_of_date"]
 
-SOURCES = ["shop", "olist"]
+SOURCES = ["shop", "olist", "crm"]
 
 # Raw tables whose newest _loaded_at bounds how fresh the marts can be.
 FEEDING_RAW_TABLES = [
@@ -89,6 +103,15 @@ def _key_checks(column: str) -> list[gxe.Expectation]:
     return [
         gxe.ExpectColumnValuesToNotBeNull(column=column, **critical(f"{column} is the grain of the table")),
         gxe.ExpectColumnValuesToBeUnique(column=column, **critical(f"one row per {column}")),
+    ]
+
+
+def _unique_per_source(column: str) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column=column, **critical(f"{column} is part of the grain")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=[column, "source"], **critical(f"one row per {column} and source")
+        ),
     ]
 
 
@@ -174,9 +197,10 @@ def fct_orders(schema: str) -> TableSuite:
             *_key_checks("order_key"),
             _source(),
             gxe.ExpectColumnValuesToNotBeNull(
-                column="customer_key", **critical("RFM sums orders per customer")
+                column="customer_key", **critical("every order has the account that placed it")
             ),
-            _references("customer_key", schema, "dim_customers", "customer_key", key="order_key"),
+            gxe.ExpectColumnValuesToNotBeNull(column="person_key", **critical("RFM sums orders per person")),
+            _references("customer_key", schema, "bdg_customer_person", "customer_key", key="order_key"),
             *[_at_least(column, 0, "money amounts are never negative") for column in money],
             _at_least("item_count", 0, "an order counts its lines"),
         ],
@@ -193,7 +217,7 @@ def fct_order_items(schema: str) -> TableSuite:
         row_checks=[
             *_key_checks("order_item_key"),
             _references("order_key", schema, "fct_orders", "order_key", key="order_item_key"),
-            _references("customer_key", schema, "dim_customers", "customer_key", key="order_item_key"),
+            _references("customer_key", schema, "bdg_customer_person", "customer_key", key="order_item_key"),
             _at_least("quantity", 1, "a line sells at least one unit"),
             *[_at_least(column, 0, "money amounts are never negative") for column in money],
         ],
@@ -207,10 +231,10 @@ def customer_rfm(schema: str) -> TableSuite:
         sample_unexpected_values=False,
         text_column_checks=identifier_checks,
         row_checks=[
-            *_key_checks("customer_key"),
-            _references("customer_key", schema, "dim_customers", "customer_key", key="customer_key"),
+            *_unique_per_source("person_key"),
+            _references("person_key", schema, "dim_persons", "person_key", key="person_key"),
             _at_least("recency_days", 0, "recency counts days since the last order"),
-            _at_least("frequency", 1, "every customer in RFM has at least one order"),
+            _at_least("frequency", 1, "every person in RFM has at least one order"),
             _at_least("monetary", 0, "money amounts are never negative"),
             *_scores(),
         ],
@@ -224,12 +248,68 @@ def customer_segments(schema: str) -> TableSuite:
         sample_unexpected_values=False,
         text_column_checks=identifier_checks,
         row_checks=[
-            *_key_checks("customer_key"),
-            _references("customer_key", schema, "customer_rfm", "customer_key", key="customer_key"),
+            *_unique_per_source("person_key"),
+            _references("person_key", schema, "customer_rfm", "person_key", key="person_key"),
             gxe.ExpectColumnValuesToNotBeNull(
-                column="segment", **critical("every scored customer has a segment")
+                column="segment", **critical("every scored person has a segment")
             ),
             *_scores(),
+        ],
+    )
+
+
+def dim_persons(schema: str) -> TableSuite:
+    return TableSuite(
+        table=f"{schema}.dim_persons",
+        columns=dict.fromkeys(DIM_PERSONS),
+        sample_unexpected_values=False,
+        text_column_checks=identifier_checks,
+        row_checks=[
+            *_key_checks("person_key"),
+            _at_least("account_count", 1, "a person owns at least one account"),
+            _at_least("lifetime_payments", 0, "money amounts are never negative"),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="authenticity_score",
+                min_value=0,
+                max_value=100,
+                **critical("authenticity scores run from 0 to 100"),
+            ),
+        ],
+    )
+
+
+def bdg_customer_person(schema: str) -> TableSuite:
+    return TableSuite(
+        table=f"{schema}.bdg_customer_person",
+        columns=dict.fromkeys(BDG_CUSTOMER_PERSON),
+        sample_unexpected_values=False,
+        text_column_checks=identifier_checks,
+        row_checks=[
+            *_key_checks("customer_key"),
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="person_key", **critical("every account belongs to a person, if only itself")
+            ),
+        ],
+    )
+
+
+def customer_review(schema: str) -> TableSuite:
+    return TableSuite(
+        table=f"{schema}.customer_review",
+        columns=dict.fromkeys(CUSTOMER_REVIEW),
+        sample_unexpected_values=False,
+        text_column_checks=identifier_checks,
+        row_checks=[
+            *_key_checks("customer_key"),
+            _references("customer_key", schema, "bdg_customer_person", "customer_key", key="customer_key"),
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column="reasons",
+                regex="^$",
+                row_condition=Column("review_decision").is_null(),
+                **critical(
+                    "an account kept out of the marts without a reviewer's decision needs its reasons"
+                ),
+            ),
         ],
     )
 
@@ -262,6 +342,9 @@ def suite(schema: str = "marts_build", config: GateConfig | None = None) -> list
     config = config or GateConfig.from_env()
     return [
         dim_customers(schema, config),
+        dim_persons(schema),
+        bdg_customer_person(schema),
+        customer_review(schema),
         fct_orders(schema),
         fct_order_items(schema),
         customer_rfm(schema),

@@ -24,6 +24,7 @@ from customer_warehouse.db import psycopg2_dsn
 from customer_warehouse.ingest.events import EVENT_IDENTIFIER_KEYS
 from customer_warehouse.pii.keys import Pseudonymizer
 from customer_warehouse.pii.split import SHOP_SPLITS
+from tests.dbt.raw_cases import OLIST_TABLES, SHOP_EVENTS, SHOP_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,15 @@ def as_raw_rows(table: str, rows: list[dict], keys: Pseudonymizer) -> list[dict]
                 data[key_column] = keys.key(namespace, data.pop(name))
         converted.append({**data, **lineage})
     return converted
+
+
+def load_raw_cases(conn, keys: Pseudonymizer) -> None:
+    """Land every hand-made row of ``tests.dbt.raw_cases`` in raw, as the loaders would."""
+    for table, rows in SHOP_TABLES.items():
+        insert_raw(conn, table, as_raw_rows(table, rows, keys), source="shop")
+    insert_raw(conn, "shop_events", as_raw_rows("shop_events", SHOP_EVENTS, keys), source="events")
+    for table, rows in OLIST_TABLES.items():
+        insert_raw(conn, table, rows, source="olist")
 
 
 def fetch_all(conn, sql: str, params: tuple | dict | None = None) -> list[tuple]:

@@ -15,29 +15,35 @@ from customer_warehouse.pii.mask import IDENTIFIER_FIELDS
 from customer_warehouse.warehouse import bootstrap
 from tests.dbt.dbt_support import (
     DbtRun,
-    as_raw_rows,
     connect,
     dbt_failure_message,
     fetch_all,
     fetch_one_value,
-    insert_raw,
+    load_raw_cases,
     pseudonymize_in_sql,
     run_dbt,
 )
 from tests.dbt.raw_cases import (
     OLIST_ORDERED_AT_UTC,
     OLIST_PAYMENT_TOTAL,
-    OLIST_TABLES,
     SHOP_ADDRESSES,
     SHOP_CUSTOMER_BIRTH_STATUS,
     SHOP_CUSTOMER_EXPECTED,
     SHOP_CUSTOMERS,
     SHOP_EVENTS,
-    SHOP_TABLES,
 )
 from tests.support import make_settings
 
-MARTS = ("dim_customers", "fct_orders", "fct_order_items", "customer_rfm", "customer_segments")
+MARTS = (
+    "dim_customers",
+    "dim_persons",
+    "bdg_customer_person",
+    "customer_review",
+    "fct_orders",
+    "fct_order_items",
+    "customer_rfm",
+    "customer_segments",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +52,7 @@ def built(pg_database, module_pseudonym_key, tmp_path_factory):
     url = pg_database("dbt_cases")
     bootstrap(url).dispose()
     conn = connect(url)
-    keys = Pseudonymizer(module_pseudonym_key)
-    for table, rows in SHOP_TABLES.items():
-        insert_raw(conn, table, as_raw_rows(table, rows, keys), source="shop")
-    insert_raw(conn, "shop_events", as_raw_rows("shop_events", SHOP_EVENTS, keys), source="events")
-    for table, rows in OLIST_TABLES.items():
-        insert_raw(conn, table, rows, source="olist")
+    load_raw_cases(conn, Pseudonymizer(module_pseudonym_key))
     conn.close()
 
     home = tmp_path_factory.mktemp("dbt_cases")
@@ -193,7 +194,8 @@ def test_schemas_have_no_prefix(conn):
         for row in fetch_all(
             conn,
             "select distinct table_schema from information_schema.tables"
-            " where table_schema not in ('pg_catalog', 'information_schema', 'raw', 'audit', 'public')",
+            " where table_schema not in ('pg_catalog', 'information_schema', 'raw', 'audit', 'public',"
+            " 'identity', 'authenticity')",
         )
     }
     assert schemas == {"staging", "intermediate", "marts_build"}
@@ -393,9 +395,8 @@ def test_rfm_scores_olist_customers(conn):
         pseudonymize_in_sql(conn, f"olist:{customer_id}"): customer_id
         for customer_id in ("oc-1", "oc-2", "oc-3")
     }
-    rows = fetch_all(
-        conn, "select customer_key, rfm_cell from marts_build.customer_rfm where source = 'olist'"
-    )
+    # No identity run here, so every account is its own person under its account key.
+    rows = fetch_all(conn, "select person_key, rfm_cell from marts_build.customer_rfm where source = 'olist'")
     cells = {keys.get(key, key): cell for key, cell in rows}
     # oc-1: oldest, 1 order, 170.17; oc-2: middle, 1 order, 19.99; oc-3: newest, 2 orders, 35.55.
     assert cells == {"oc-1": "115", "oc-2": "311", "oc-3": "553"}
@@ -433,7 +434,7 @@ def test_segments_cover_rfm(conn):
     missing = fetch_one_value(
         conn,
         "select count(*) from marts_build.customer_rfm r left join marts_build.customer_segments s"
-        " using (customer_key) where s.segment is null",
+        " using (person_key, source) where s.segment is null",
     )
     assert missing == 0
 

@@ -119,7 +119,7 @@ def test_olist_segments_cover_scored(olist_built):
     unsegmented = fetch_one_value(
         olist_built,
         "select count(*) from marts_build.customer_rfm r left join marts_build.customer_segments s"
-        " using (customer_key) where s.segment is null",
+        " using (person_key, source) where s.segment is null",
     )
     assert unsegmented == 0
 

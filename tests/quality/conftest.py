@@ -22,16 +22,36 @@ CUSTOMERS = 20
 MARTS_DDL = """
 create schema if not exists marts_build;
 create table marts_build.dim_customers (
-    customer_key text, source text, person_ref_key text, country_code text, state text, city text,
-    gender text, age_band text, is_birth_date_plausible boolean, signup_channel text, signup_month date,
-    first_order_at timestamptz, last_order_at timestamptz, order_count integer, has_valid_email boolean,
-    has_valid_phone boolean, marketing_opt_in boolean, is_deleted boolean, updated_at timestamptz
+    customer_key text, person_key text, source text, person_ref_key text, country_code text, state text,
+    city text, gender text, age_band text, is_birth_date_plausible boolean, signup_channel text,
+    signup_month date, first_order_at timestamptz, last_order_at timestamptz, order_count integer,
+    has_valid_email boolean, has_valid_phone boolean, marketing_opt_in boolean, is_deleted boolean,
+    authenticity_score numeric(5, 1), authenticity_band text, authenticity_reasons text,
+    updated_at timestamptz
+);
+create table marts_build.dim_persons (
+    person_key text, is_resolved boolean, account_count integer, sources text, country_code text, state text,
+    city text, gender text, age_band text, first_signup_month date, first_signup_channel text,
+    first_order_at timestamptz, last_order_at timestamptz, order_count integer,
+    lifetime_payments numeric(14, 2),
+    marketing_opt_in boolean, has_live_account boolean, authenticity_score numeric(5, 1),
+    authenticity_band text, authenticity_reasons text
+);
+create table marts_build.bdg_customer_person (
+    customer_key text, person_key text, source text, link_rule text, link_probability double precision,
+    is_resolved boolean, is_excluded boolean
+);
+create table marts_build.customer_review (
+    customer_key text, person_key text, source text, country_code text, state text, signup_channel text,
+    signup_month date, authenticity_score numeric(5, 1), authenticity_band text, reason_codes text,
+    reasons text, review_decision text, is_deleted boolean
 );
 create table marts_build.fct_orders (
-    order_key text, source text, source_order_id text, customer_key text, order_status text,
-    ordered_at timestamptz, order_date date, currency text, item_count integer, items_amount numeric(12, 2),
-    shipping_amount numeric(12, 2), order_total numeric(12, 2), payment_total numeric(12, 2),
-    is_cancelled boolean
+    order_key text, source text, source_order_id text, customer_key text, person_key text,
+    is_excluded_customer boolean, order_status text, ordered_at timestamptz, order_date date, currency text,
+    item_count integer, items_amount numeric(12, 2), shipping_amount numeric(12, 2),
+    order_total numeric(12, 2),
+    payment_total numeric(12, 2), is_cancelled boolean
 );
 create table marts_build.fct_order_items (
     order_item_key text, order_key text, customer_key text, source text, product_key text, seller_key text,
@@ -39,40 +59,57 @@ create table marts_build.fct_order_items (
     line_amount numeric(12, 2), freight_amount numeric(12, 2)
 );
 create table marts_build.customer_rfm (
-    customer_key text, source text, as_of_date date, first_order_date date, last_order_date date,
+    person_key text, source text, as_of_date date, first_order_date date, last_order_date date,
     recency_days integer, frequency integer, monetary numeric(12, 2), r_score integer, f_score integer,
     m_score integer, rfm_cell text
 );
 create table marts_build.customer_segments (
-    customer_key text, source text, segment text, r_score integer, f_score integer, m_score integer,
+    person_key text, source text, segment text, r_score integer, f_score integer, m_score integer,
     as_of_date date
 );
 """
 
-# Keys look like the HMAC-SHA256 hex digests the real marts carry.
+# Keys look like the HMAC-SHA256 hex digests the real marts carry. Customers c1..c20 are
+# persons p1..p20; customer c20 is excluded and listed in customer_review.
 MARTS_ROWS = f"""
 insert into marts_build.dim_customers
-select encode(digest('c' || i, 'sha256'), 'hex'), case when mod(i, 4) = 0 then 'olist' else 'shop' end,
-       encode(digest('p' || i, 'sha256'), 'hex'), 'BR', 'SP', 'Sao Paulo', 'f', '25-34', true, 'web',
+select encode(digest('c' || i, 'sha256'), 'hex'), encode(digest('p' || i, 'sha256'), 'hex'),
+       case when mod(i, 4) = 0 then 'olist' else 'shop' end,
+       encode(digest('r' || i, 'sha256'), 'hex'), 'BR', 'SP', 'Sao Paulo', 'f', '25-34', true, 'web',
        date '2025-01-01', now() - interval '30 days', now() - interval '2 days', 2, true, true, false,
-       false, now()
+       false, 95.0, 'trusted', '', now()
+from generate_series(1, {CUSTOMERS} - 1) as i;
+insert into marts_build.dim_persons
+select encode(digest('p' || i, 'sha256'), 'hex'), true, 1, 'shop', 'BR', 'SP', 'Sao Paulo', 'female', '25-34',
+       date '2025-01-01', 'web', now() - interval '30 days', now() - interval '2 days', 2, 90.00, true, true,
+       95.0, 'trusted', ''
+from generate_series(1, {CUSTOMERS} - 1) as i;
+insert into marts_build.bdg_customer_person
+select encode(digest('c' || i, 'sha256'), 'hex'), encode(digest('p' || i, 'sha256'), 'hex'), 'shop',
+       'unlinked', null, true, i = {CUSTOMERS}
 from generate_series(1, {CUSTOMERS}) as i;
+insert into marts_build.customer_review
+select encode(digest('c' || i, 'sha256'), 'hex'), encode(digest('p' || i, 'sha256'), 'hex'), 'shop', 'BR',
+       'SP', 'web', date '2025-01-01', 20.0, 'excluded', 'email_disposable',
+       'email domain is disposable (mailinator.com)', null, false
+from generate_series({CUSTOMERS}, {CUSTOMERS}) as i;
 insert into marts_build.fct_orders
 select encode(digest('o' || i, 'sha256'), 'hex'), 'shop', (1000 + i)::text,
-       encode(digest('c' || (mod(i, {CUSTOMERS}) + 1), 'sha256'), 'hex'), 'delivered',
+       encode(digest('c' || (mod(i, {CUSTOMERS} - 1) + 1), 'sha256'), 'hex'),
+       encode(digest('p' || (mod(i, {CUSTOMERS} - 1) + 1), 'sha256'), 'hex'), false, 'delivered',
        now() - interval '2 days', current_date - 2, 'EUR', 1, 40.00, 5.00, 45.00, 45.00, false
 from generate_series(1, 40) as i;
 insert into marts_build.fct_order_items
 select encode(digest('l' || i, 'sha256'), 'hex'), encode(digest('o' || i, 'sha256'), 'hex'),
-       encode(digest('c' || (mod(i, {CUSTOMERS}) + 1), 'sha256'), 'hex'), 'shop',
+       encode(digest('c' || (mod(i, {CUSTOMERS} - 1) + 1), 'sha256'), 'hex'), 'shop',
        encode(digest('pr' || i, 'sha256'), 'hex'), null, 1, 2, 20.00, 0.00, 40.00, 0.00
 from generate_series(1, 40) as i;
 insert into marts_build.customer_rfm
-select encode(digest('c' || i, 'sha256'), 'hex'), 'shop', current_date, current_date - 30, current_date - 2,
+select encode(digest('p' || i, 'sha256'), 'hex'), 'shop', current_date, current_date - 30, current_date - 2,
        2, 2, 90.00, 1 + mod(i, 5), 1 + mod(i + 1, 5), 1 + mod(i + 2, 5), '123'
-from generate_series(1, {CUSTOMERS}) as i;
+from generate_series(1, {CUSTOMERS} - 1) as i;
 insert into marts_build.customer_segments
-select customer_key, source, 'loyal', r_score, f_score, m_score, as_of_date from marts_build.customer_rfm;
+select person_key, source, 'loyal', r_score, f_score, m_score, as_of_date from marts_build.customer_rfm;
 """
 
 RAW_ROWS = f"""

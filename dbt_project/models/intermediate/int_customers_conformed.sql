@@ -1,5 +1,6 @@
--- Shop accounts and Olist customer_ids in one shape, keyed by pseudonymous keys. Shop keys
--- come from the extraction (the same HMAC the vault uses); Olist keys are computed here.
+-- Shop accounts, Olist customer_ids and CRM customers in one shape, keyed by pseudonymous
+-- keys. Shop keys come from the extraction (the same HMAC the vault uses); Olist and CRM
+-- keys are computed here.
 with
 
 shop_customers as (
@@ -17,6 +18,12 @@ shop_addresses as (
 olist_customers as (
 
     select * from {{ ref('stg_olist__customers') }}
+
+),
+
+crm_customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
 
 ),
 
@@ -78,11 +85,42 @@ olist_conformed as (
 
 ),
 
+crm_conformed as (
+
+    select
+        {{ pseudonymize("'crm:' || customer_id::text") }} as customer_key,
+        'crm' as source,
+        customer_id::text as source_customer_id,
+        null::text as person_ref_key,
+        null::text as country_code,
+        null::text as state,
+        null::text as city,
+        'unknown' as gender,
+        -- The export has the birth year only, so ages are exact to within a year.
+        case
+            when birth_year is null or signed_up_on is null then null
+            else extract(year from signed_up_on) - birth_year between 13 and 110
+        end as is_birth_date_plausible,
+        (extract(year from current_date) - birth_year)::double precision as age_today,
+        null::text as signup_channel,
+        signed_up_on::timestamp at time zone 'UTC' as signed_up_at,
+        -- Campaign responses are not consent: the export records none.
+        null::boolean as marketing_opt_in,
+        null::boolean as has_valid_email,
+        null::boolean as has_valid_phone,
+        false as is_deleted,
+        loaded_at as updated_at
+    from crm_customers
+
+),
+
 unioned as (
 
     select * from shop_conformed
     union all
     select * from olist_conformed
+    union all
+    select * from crm_conformed
 
 ),
 
@@ -97,16 +135,7 @@ final as (
         state,
         city,
         gender,
-        case
-            when not coalesce(is_birth_date_plausible, false) then 'unknown'
-            when age_today < 18 then 'under_18'
-            when age_today < 25 then '18-24'
-            when age_today < 35 then '25-34'
-            when age_today < 45 then '35-44'
-            when age_today < 55 then '45-54'
-            when age_today < 65 then '55-64'
-            else '65_plus'
-        end as age_band,
+        {{ age_band('age_today', 'is_birth_date_plausible') }} as age_band,
         is_birth_date_plausible,
         signup_channel,
         signed_up_at,

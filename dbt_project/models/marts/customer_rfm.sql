@@ -1,4 +1,8 @@
--- Recency, frequency and monetary scores of every customer with a non-cancelled order.
+-- Recency, frequency and monetary scores of every person with a non-cancelled order, per
+-- source: the accounts identity resolution linked count as one customer (an Olist
+-- person's customer_ids, a shop customer's duplicate registrations), and persons
+-- authenticity scoring excludes are left out. Sources are scored apart, because their
+-- currencies and order habits differ.
 --
 -- Scores are quintiles of percent_rank within each source, not ntile: ntile splits a
 -- run of equal values across buckets by arbitrary row order, so two customers with the
@@ -6,14 +10,21 @@
 -- gives tied values the same rank, so equal values always share a score. Where most
 -- customers share one value (Olist frequency, see the note below) they all get
 -- the lowest score that value reaches, and some scores stay unused.
--- NOTE: Olist exports carry a new customer_id per order, so at this account grain Olist
--- frequency is 1 and f_score is 1. Person-level RFM needs identity resolution.
 with
+
+persons as (
+
+    select * from {{ ref('dim_persons') }}
+
+),
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    select fct_orders.*
+    from {{ ref('fct_orders') }} as fct_orders
+    inner join persons
+        on fct_orders.person_key = persons.person_key
+    where not fct_orders.is_cancelled
 
 ),
 
@@ -34,14 +45,14 @@ as_of_dates as (
 customer_totals as (
 
     select
-        orders.customer_key,
+        orders.person_key,
         orders.source,
         min(orders.order_date) as first_order_date,
         max(orders.order_date) as last_order_date,
         count(*) as frequency,
         sum(orders.payment_total) as monetary
     from orders
-    group by orders.customer_key, orders.source
+    group by orders.person_key, orders.source
 
 ),
 
@@ -85,7 +96,7 @@ scored as (
 final as (
 
     select
-        customer_key::text as customer_key,
+        person_key::text as person_key,
         source::text as source,
         as_of_date::date as as_of_date,
         first_order_date::date as first_order_date,

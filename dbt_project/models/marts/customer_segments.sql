@@ -1,4 +1,4 @@
--- Named RFM segment of every scored customer. The rules are the seed
+-- Named RFM segment of every scored person and source. The rules are the seed
 -- rfm_segment_rules.csv: each gives score ranges, and the first rule in priority order
 -- whose ranges contain the customer's scores names the segment.
 with
@@ -18,10 +18,11 @@ rules as (
 matches as (
 
     select
-        scores.customer_key,
+        scores.person_key,
+        scores.source,
         rules.segment,
         row_number() over (
-            partition by scores.customer_key
+            partition by scores.person_key, scores.source
             order by rules.priority
         ) as match_rank
     from scores
@@ -35,7 +36,7 @@ matches as (
 final as (
 
     select
-        scores.customer_key::text as customer_key,
+        scores.person_key::text as person_key,
         scores.source::text as source,
         matches.segment::text as segment,
         scores.r_score::integer as r_score,
@@ -44,7 +45,8 @@ final as (
         scores.as_of_date::date as as_of_date
     from scores
     left join matches
-        on scores.customer_key = matches.customer_key
+        on scores.person_key = matches.person_key
+        and scores.source = matches.source
         and matches.match_rank = 1
 
 )

@@ -1,9 +1,12 @@
--- One row per customer account per source: shop accounts and Olist customer_ids.
+-- One row per customer account per source (shop accounts, Olist customer_ids, CRM
+-- customers), without the accounts authenticity scoring excluded: those are listed with
+-- their reasons in customer_review, and every account is in bdg_customer_person.
 with
 
 customers as (
 
-    select * from {{ ref('int_customers_conformed') }}
+    select * from {{ ref('int_customer_persons') }}
+    where not is_excluded
 
 ),
 
@@ -29,6 +32,7 @@ final as (
 
     select
         customers.customer_key::text as customer_key,
+        customers.person_key::text as person_key,
         customers.source::text as source,
         customers.person_ref_key::text as person_ref_key,
         customers.country_code::text as country_code,
@@ -49,6 +53,9 @@ final as (
         customers.has_valid_phone::boolean as has_valid_phone,
         customers.marketing_opt_in::boolean as marketing_opt_in,
         customers.is_deleted::boolean as is_deleted,
+        customers.authenticity_score::numeric(5, 1) as authenticity_score,
+        customers.authenticity_band::text as authenticity_band,
+        customers.authenticity_reasons::text as authenticity_reasons,
         customers.updated_at::timestamptz as updated_at
     from customers
     left join order_stats

@@ -90,7 +90,7 @@ select
     o.loaded_at
 from staging.stg_olist__customers as o
 left join (
-    select customer_id, min(ordered_at) as first_order_at
+    select customer_id, min(purchased_at) as first_order_at
     from staging.stg_olist__orders
     group by customer_id
 ) as first_orders

@@ -1,7 +1,8 @@
--- Recency, frequency and monetary scores from 1 to 5, with the customer's state.
+-- Recency, frequency and monetary scores from 1 to 5 per person and source, with the
+-- state of the person's golden address.
 create view dashboards.customer_rfm as
 select
-    rfm.customer_key,
+    rfm.person_key,
     rfm.source,
     rfm.as_of_date,
     rfm.recency_days,
@@ -11,7 +12,7 @@ select
     rfm.f_score,
     rfm.m_score,
     rfm.rfm_cell,
-    customers.state
+    persons.state
 from marts.customer_rfm as rfm
-left join marts.dim_customers as customers
-    on customers.customer_key = rfm.customer_key;
+left join marts.dim_persons as persons
+    on persons.person_key = rfm.person_key;
