@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("simulate", "create and fill the simulated platform database"),
         ("ingest", "extract the shop database or load landed files (extract|load)"),
-        ("validate", "run an expectation suite (raw_inputs|marts)"),
+        ("validate", "run an expectation suite (raw_inputs|authenticity|marts)"),
         ("superset", "Superset: init|up|down|import|refresh|security|users"),
         ("vault", "PII vault: status|new-key|rotate"),
         ("access", "database roles and grants: apply"),

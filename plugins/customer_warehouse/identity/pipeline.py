@@ -83,6 +83,83 @@ def store_golden_identifiers(vault_url: str, warehouse_url: str, golden: pd.Data
     return {"golden_written": written, "golden_deleted": deleted}
 
 
+def _shared_key_groups(vault_url: str, warehouse_url: str) -> dict[str, list[tuple[str, list[str]]]]:
+    """Return, per key kind, the (key, customer keys) groups of accounts sharing that key.
+
+    Emails and phones are compared by their blind indexes in the vault, so nothing is
+    decrypted; platform person ids come from Olist staging.
+    """
+    groups: dict[str, list[tuple[str, list[str]]]] = {}
+    conn = psycopg2.connect(psycopg2_dsn(vault_url))
+    try:
+        with conn, conn.cursor() as cur:
+            for kind in ("email", "phone"):
+                cur.execute(
+                    f"select {kind}_index, array_agg(customer_key) from pii.customer_identities"
+                    f" where {kind}_index is not null group by {kind}_index"
+                )
+                groups[kind] = cur.fetchall()
+    finally:
+        conn.close()
+    eng = engine(warehouse_url)
+    try:
+        with eng.connect() as conn:
+            if conn.scalar(sa.text("select to_regclass('staging.stg_olist__customers') is not null")):
+                ids = conn.execute(
+                    sa.text(
+                        "select customer_unique_id, array_agg(customer_id) from staging.stg_olist__customers"
+                        " group by customer_unique_id"
+                    )
+                ).all()
+                keys = Pseudonymizer.from_env()
+                groups["person_ref"] = [
+                    (ref, [keys.customer_key("olist", cid) for cid in cids]) for ref, cids in ids
+                ]
+    finally:
+        eng.dispose()
+    return groups
+
+
+def measure_residual_duplicates(settings: Settings, run_id: str) -> dict[str, int]:
+    """Count the groups sharing an email, phone or platform person id that span several persons.
+
+    Writes one ``identity.residual_duplicates`` row per key kind and returns the accounts in
+    such groups per kind. A family mailbox shared by two people counts too, which is why
+    the authenticity suite only warns on a growing share.
+    """
+    groups = _shared_key_groups(settings.vault_url, settings.warehouse_url)
+    eng = engine(settings.warehouse_url)
+    counts: dict[str, int] = {}
+    try:
+        with eng.begin() as conn:
+            person_of = dict(
+                conn.execute(sa.text("select customer_key, person_key from identity.person_accounts")).all()
+            )
+            for kind, members in groups.items():
+                split = [keys for _, keys in members if len({person_of.get(k, k) for k in keys}) > 1]
+                counts[kind] = sum(len(keys) for keys in split)
+                conn.execute(
+                    sa.text(
+                        "insert into identity.residual_duplicates"
+                        " (run_id, key_kind, groups, accounts, accounts_total)"
+                        " values (:run_id, :kind, :groups, :accounts, :total)"
+                        " on conflict (run_id, key_kind) do update set groups = excluded.groups,"
+                        " accounts = excluded.accounts, accounts_total = excluded.accounts_total"
+                    ),
+                    {
+                        "run_id": run_id,
+                        "kind": kind,
+                        "groups": len(split),
+                        "accounts": counts[kind],
+                        "total": sum(len(keys) for _, keys in members),
+                    },
+                )
+    finally:
+        eng.dispose()
+    log.info("duplicates left after identity run %s: %s", run_id, counts)
+    return counts
+
+
 def run_identity_resolution(settings: Settings, run_id: str, full: bool | None = None) -> dict:
     """Resolve the warehouse's accounts into persons for pipeline run ``run_id``; return the counts."""
     keys, ring = Pseudonymizer.from_env(), KeyRing.from_env()
@@ -115,4 +192,5 @@ def run_identity_resolution(settings: Settings, run_id: str, full: bool | None =
     stored = store_golden_identifiers(
         settings.vault_url, settings.warehouse_url, result.golden_identifiers, attempt_id
     )
-    return {**result.summary(), **stored}
+    residual = measure_residual_duplicates(settings, attempt_id)
+    return {**result.summary(), **stored, **{f"residual_{kind}": count for kind, count in residual.items()}}

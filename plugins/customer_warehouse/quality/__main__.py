@@ -1,4 +1,4 @@
-"""Command line: ``python -m customer_warehouse.quality raw_inputs|marts [--run-id ID] [--schema S]``."""
+"""Command line: ``python -m customer_warehouse.quality SUITE [--run-id ID] [--schema S]``."""
 
 from __future__ import annotations
 

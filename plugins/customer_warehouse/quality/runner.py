@@ -30,7 +30,7 @@ from customer_warehouse.quality.spec import GateConfig, TableSuite, critical
 
 log = logging.getLogger(__name__)
 
-SUITES = ("raw_inputs", "marts")
+SUITES = ("raw_inputs", "authenticity", "marts")
 WITH_SAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 WITHOUT_SAMPLES = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 _EVIDENCE_ROWS = 5
@@ -92,6 +92,8 @@ def load_suite(settings: Settings, suite: str, schema: str, config: GateConfig) 
     spec.loader.exec_module(module)
     if suite == "marts":
         return module.suite(schema=schema, config=config)
+    if suite == "authenticity":
+        return module.suite(config=config)
     return module.suite()
 
 
@@ -260,7 +262,7 @@ def run_suite(
     schema: str = "marts_build",
     config: GateConfig | None = None,
 ) -> SuiteOutcome:
-    """Validate ``suite`` ("raw_inputs" or "marts"), store its results and build Data Docs.
+    """Validate ``suite`` (one of ``SUITES``), store its results and build Data Docs.
 
     ``batch_ids`` limits the raw suite to the rows those loads wrote (tables without such
     rows are skipped); None validates whole tables. ``schema`` is where the marts suite

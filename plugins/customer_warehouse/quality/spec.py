@@ -88,12 +88,18 @@ class GateConfig:
     | CW_QUALITY_MIN_VALID_EMAIL    | 0.90    | minimum share of shop customers with valid email |
     | CW_QUALITY_MIN_VALID_PHONE    | 0.80    | minimum share of shop customers with valid phone |
     | CW_QUALITY_MIN_PLAUSIBLE_BIRTH| 0.90    | minimum share of plausible birth dates           |
+    | CW_QUALITY_MAX_EXCLUDED       | 0.25    | maximum share of scored accounts excluded        |
+    | CW_QUALITY_MAX_REASON_SHARE   | 0.30    | maximum share of accounts carrying one reason    |
+    | CW_QUALITY_MAX_RESIDUAL_DUPS  | 0.02    | maximum share of key-sharing accounts split over persons |
     """
 
     freshness_hours: float = 36.0
     min_valid_email_share: float = 0.90
     min_valid_phone_share: float = 0.80
     min_plausible_birth_date_share: float = 0.90
+    max_excluded_share: float = 0.25
+    max_reason_share: float = 0.30
+    max_residual_duplicate_share: float = 0.02
 
     @classmethod
     def from_env(cls) -> GateConfig:
@@ -102,4 +108,7 @@ class GateConfig:
             min_valid_email_share=float(os.environ.get("CW_QUALITY_MIN_VALID_EMAIL", "0.90")),
             min_valid_phone_share=float(os.environ.get("CW_QUALITY_MIN_VALID_PHONE", "0.80")),
             min_plausible_birth_date_share=float(os.environ.get("CW_QUALITY_MIN_PLAUSIBLE_BIRTH", "0.90")),
+            max_excluded_share=float(os.environ.get("CW_QUALITY_MAX_EXCLUDED", "0.25")),
+            max_reason_share=float(os.environ.get("CW_QUALITY_MAX_REASON_SHARE", "0.30")),
+            max_residual_duplicate_share=float(os.environ.get("CW_QUALITY_MAX_RESIDUAL_DUPS", "0.02")),
         )

@@ -85,3 +85,16 @@ create table if not exists identity.person_events (
 );
 create index if not exists person_events_person_idx on identity.person_events (person_key);
 create index if not exists person_events_run_idx on identity.person_events (run_id);
+
+-- Duplicates left after resolution, measured after every run: groups of accounts that
+-- share a blind-indexed email or phone (PII vault) or a platform person id but belong to
+-- more than one person. The authenticity expectation suite warns when their share grows.
+create table if not exists identity.residual_duplicates (
+    run_id                 text not null,
+    key_kind               text not null check (key_kind in ('email', 'phone', 'person_ref')),
+    groups                 bigint not null,        -- groups spanning more than one person
+    accounts               bigint not null,        -- accounts in those groups
+    accounts_total         bigint not null,        -- accounts that have this key at all
+    measured_at            timestamptz not null default now(),
+    primary key (run_id, key_kind)
+);
