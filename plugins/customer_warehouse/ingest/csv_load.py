@@ -3,7 +3,9 @@
 pyarrow's streaming CSV reader parses the file in blocks, with every column as a string.
 ``validate.check_batch`` checks each block. The good rows are written back as CSV and
 copied into PostgreSQL while the next block is parsed. Records with the wrong number of
-fields never reach a block: the reader hands them to ``_RecordNumbers``.
+fields never reach a block: the reader hands them to ``_RecordNumbers``. Of the lineage
+columns only ``_source_row`` travels with each row: batch id, source and file path are
+column defaults for the length of the load (``copy_stream.constant_defaults``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow.csv as pa_csv
 
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
 from customer_warehouse.ingest.contracts import Contract
-from customer_warehouse.ingest.copy_stream import copy_from_producer
+from customer_warehouse.ingest.copy_stream import constant_defaults, copy_from_producer
 from customer_warehouse.ingest.files import Header
 from customer_warehouse.ingest.validate import CheckedBatch, check_batch
 
@@ -182,6 +184,11 @@ class CsvFileLoad:
         self.has_quotes = has_quotes
         self.plan = plan_columns(contract, header)
         self.numbers = _RecordNumbers(len(header.names))
+        # Lineage columns with the same value in every row that the COPY input carries; load()
+        # empties this when column defaults fill them instead.
+        self.lineage = dict(
+            zip(LINEAGE_COLUMNS[:3], (result.batch_id, result.source, result.source_object), strict=True)
+        )
         self.quoting = "needed" if self._needs_quotes() else "none"
 
     def _needs_quotes(self) -> bool:
@@ -190,8 +197,7 @@ class CsvFileLoad:
         A comma-separated file without a single quote character cannot hold such a value,
         and leaving out the quotes makes the COPY input smaller and faster to write and parse.
         """
-        constants = (self.result.batch_id, self.result.source, self.result.source_object)
-        unsafe_constant = any(char in value for value in constants for char in ',"\r\n')
+        unsafe_constant = any(char in value for value in self.lineage.values() for char in ',"\r\n')
         return self.has_quotes or self.header.delimiter != "," or bool(self.plan.extras) or unsafe_constant
 
     @property
@@ -199,13 +205,18 @@ class CsvFileLoad:
         columns = [column.name for column in self.contract.columns]
         if self.plan.extras:
             columns.append("_extra")
-        columns.extend(LINEAGE_COLUMNS)
+        columns.extend(self.lineage)
+        columns.append("_source_row")
         return f"copy {self.contract.table} ({', '.join(columns)}) from stdin with (format csv)"
 
     def load(self, cur, path: Path) -> _Counts:
         """COPY the file's good rows; return counts and the rows to quarantine."""
         reader = open_reader(path, self.header, self.numbers, self.has_quotes)
-        counts = copy_from_producer(cur, self.copy_sql, lambda emit: self._produce(reader, emit))
+        with constant_defaults(cur, self.contract.table, self.lineage) as filled_by_server:
+            if filled_by_server:
+                self.lineage = {}
+                self.quoting = "needed" if self._needs_quotes() else "none"
+            counts = copy_from_producer(cur, self.copy_sql, lambda emit: self._produce(reader, emit))
         counts.quarantine.extend(self.numbers.quarantine_rows())
         counts.quarantine.sort(key=lambda row: row.source_row or 0)
         return counts
@@ -254,10 +265,7 @@ class CsvFileLoad:
         if self.plan.extras:
             extra = extra_json(batch, self.plan.extras)
             table = table.append_column("_extra", extra.take(good) if good is not None else extra)
-        result = self.result
-        for name, value in zip(
-            LINEAGE_COLUMNS[:3], (result.batch_id, result.source, result.source_object), strict=True
-        ):
+        for name, value in self.lineage.items():
             table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), count))
         table = table.append_column("_source_row", pa.array(numbers[checked.good_index]))
         sink = pa.BufferOutputStream()
@@ -271,12 +279,15 @@ class CsvFileLoad:
 
         Only for values that need no quoting (see ``_needs_quotes``); nulls become empty fields.
         """
-        result = self.result
-        lineage = ",".join((result.batch_id, result.source, result.source_object))
         row_numbers = pc.cast(pa.array(numbers[checked.good_index]), pa.string())
         line_ends = pc.binary_join_element_wise(row_numbers, "\n", "")
         lines = pc.binary_join_element_wise(
-            *checked.good.columns, lineage, line_ends, ",", null_handling="replace", null_replacement=""
+            *checked.good.columns,
+            *self.lineage.values(),
+            line_ends,
+            ",",
+            null_handling="replace",
+            null_replacement="",
         )
         lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
         offsets = np.frombuffer(
