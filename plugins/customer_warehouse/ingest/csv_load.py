@@ -29,7 +29,8 @@ from customer_warehouse.ingest.validate import CheckedBatch, check_batch
 
 log = logging.getLogger(__name__)
 
-BLOCK_BYTES = 1 << 20
+# CSV bytes per parsed block; each block is checked, serialized and sent to COPY as one chunk.
+BLOCK_BYTES = 4 << 20
 LINEAGE_COLUMNS = ("_batch_id", "_source", "_source_object", "_source_row")
 _FIX = "fix the export and land the file again"
 
@@ -257,8 +258,6 @@ class CsvFileLoad:
         return counts
 
     def _serialize(self, batch: pa.RecordBatch, checked: CheckedBatch, numbers: np.ndarray) -> bytes:
-        if self.quoting == "none":
-            return self._serialize_unquoted(checked, numbers)
         table = checked.good
         count = table.num_rows
         good = pa.array(checked.good_index) if count < batch.num_rows else None
@@ -269,32 +268,12 @@ class CsvFileLoad:
             table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), count))
         table = table.append_column("_source_row", pa.array(numbers[checked.good_index]))
         sink = pa.BufferOutputStream()
+        # With quoting "none" (see _needs_quotes) a null and an empty string both become an
+        # empty field, which COPY reads as null. The reader already reads empty fields as null.
         pa_csv.write_csv(
             table, sink, write_options=pa_csv.WriteOptions(include_header=False, quoting_style=self.quoting)
         )
         return sink.getvalue().to_pybytes()
-
-    def _serialize_unquoted(self, checked: CheckedBatch, numbers: np.ndarray) -> bytes:
-        """Join each row's values with commas in one kernel; the result's data buffer is the CSV.
-
-        Only for values that need no quoting (see ``_needs_quotes``); nulls become empty fields.
-        """
-        row_numbers = pc.cast(pa.array(numbers[checked.good_index]), pa.string())
-        line_ends = pc.binary_join_element_wise(row_numbers, "\n", "")
-        lines = pc.binary_join_element_wise(
-            *checked.good.columns,
-            *self.lineage.values(),
-            line_ends,
-            ",",
-            null_handling="replace",
-            null_replacement="",
-        )
-        lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-        offsets = np.frombuffer(
-            lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
-        )
-        start, end = int(offsets[0]), int(offsets[-1])
-        return lines.buffers()[2].slice(start, end - start).to_pybytes()
 
     def _records(self, batch: pa.RecordBatch, index: np.ndarray) -> list[dict[str, str | None]]:
         rows = batch.take(pa.array(index)).to_pylist()
