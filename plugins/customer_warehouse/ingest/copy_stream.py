@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 import psycopg2
-from psycopg2 import sql
+from psycopg2.sql import SQL, Identifier, Literal
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def constant_defaults(cur, table: str, values: dict[str, str]) -> Iterator[bool]
     The columns must have no default of their own, as the raw lineage columns do not.
     """
     schema, name = table.split(".")
-    target = sql.Identifier(schema, name)
+    target = Identifier(schema, name)
     granted = _set_defaults(cur, target, values)
     if not granted:
         log.warning(
@@ -139,12 +139,10 @@ def constant_defaults(cur, table: str, values: dict[str, str]) -> Iterator[bool]
     yield granted
     if granted:
         for column in values:
-            cur.execute(
-                sql.SQL("alter table {} alter column {} drop default").format(target, sql.Identifier(column))
-            )
+            cur.execute(SQL("alter table {} alter column {} drop default").format(target, Identifier(column)))
 
 
-def _set_defaults(cur, target: sql.Identifier, values: dict[str, str]) -> bool:
+def _set_defaults(cur, target: Identifier, values: dict[str, str]) -> bool:
     cur.execute("select current_setting('lock_timeout')")
     lock_timeout = cur.fetchone()[0]
     cur.execute("savepoint constant_defaults")
@@ -152,8 +150,8 @@ def _set_defaults(cur, target: sql.Identifier, values: dict[str, str]) -> bool:
     try:
         for column, value in values.items():
             cur.execute(
-                sql.SQL("alter table {} alter column {} set default {}").format(
-                    target, sql.Identifier(column), sql.Literal(value)
+                SQL("alter table {} alter column {} set default {}").format(
+                    target, Identifier(column), Literal(value)
                 )
             )
     except psycopg2.errors.LockNotAvailable:
