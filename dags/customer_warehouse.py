@@ -14,8 +14,9 @@ Moves one day of platform data into the warehouse and republishes the customer m
    (default 30) whose content is loaded; files never loaded are kept and reported.
 5. **validate_raw**: the `raw_inputs` expectation suite on this run's batches.
    A critical failure stops the run here.
-6. **dbt_build**: the dbt project through Cosmos: staging, intermediate and the candidate
-   marts in `marts_build`, each model with its tests.
+6. **dbt_build**: the dbt project through Cosmos: one `dbt build` of staging, intermediate
+   and the candidate marts in `marts_build` (`dbt_producer_watcher`), then one task per
+   model that reports the model and its tests.
 7. **validate_marts**: the `marts` expectation suite on `marts_build`.
 8. **publish_marts**: replace the marts analysts read (`marts`) in one transaction.
    Until this task succeeds, analysts keep the previous day's marts.
@@ -40,9 +41,10 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import DbtResourceType, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from customer_warehouse.airflow_support import notify_failure
+from customer_warehouse.dbt_watcher import build_watcher_task, wire_watcher_tasks
 from customer_warehouse.runtime import venv_bin
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,11 @@ DBT_PROJECT_DIR = Path(
     os.environ.get("CW_DBT_PROJECT_DIR", Path(__file__).resolve().parents[1] / "dbt_project")
 )
 DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-# "local" runs one dbt build per model (model and its tests) as its own task. "watcher"
-# (Cosmos's experimental mode) runs a single dbt build watched by per-model sensors; it
-# needs a running triggerer, so dag.test() cannot run it.
-DBT_EXECUTION_MODE = ExecutionMode(os.environ.get("CW_DBT_EXECUTION_MODE", "local"))
+# "watcher" runs a single dbt build (the producer task) and shows each model with its tests
+# as a sensor task that reports that build's result. "local" runs a dbt build per model (the
+# model and its tests) in its own task, each paying dbt's start-up: 7.6 times as long as one
+# dbt build at 2,000 simulated customers (docs/benchmarks.md).
+DBT_EXECUTION_MODE = ExecutionMode(os.environ.get("CW_DBT_EXECUTION_MODE", "watcher"))
 
 default_args = {
     "owner": "data-engineering",
@@ -63,6 +66,35 @@ default_args = {
     "retry_exponential_backoff": True,
     "on_failure_callback": notify_failure,
 }
+
+
+def _dbt_render_config() -> RenderConfig:
+    if DBT_EXECUTION_MODE is ExecutionMode.WATCHER:
+        # One sensor task per model reports the model and all its tests, relationship
+        # tests included, from the producer's single dbt build.
+        node_converters = dict.fromkeys(
+            (DbtResourceType.MODEL, DbtResourceType.SEED, DbtResourceType.SNAPSHOT), build_watcher_task
+        )
+        return RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=False,
+            node_converters=node_converters,
+        )
+    return RenderConfig(
+        load_method=LoadMode.DBT_MANIFEST,
+        test_behavior=TestBehavior.BUILD,
+        # Tests that span several models (relationships) run once all their parents exist.
+        should_detach_multiple_parents_tests=True,
+    )
+
+
+def _dbt_operator_args() -> dict:
+    if DBT_EXECUTION_MODE is ExecutionMode.WATCHER:
+        # The sensors start after the producer (wire_watcher_tasks), so they find their
+        # results at once and never defer. Should one wait, reschedule mode frees its slot.
+        return {"install_deps": False, "deferrable": False, "mode": "reschedule", "poke_interval": 2}
+    return {"install_deps": False}
 
 
 def _sources() -> set[str]:
@@ -140,13 +172,8 @@ def customer_warehouse():
             # dbt process's environment only, so they never reach rendered task fields.
             dbt_executable_path=venv_bin("cw-dbt"),
         ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.BUILD,
-            # Tests that span several models (relationships) run once all their parents exist.
-            should_detach_multiple_parents_tests=True,
-        ),
-        operator_args={"install_deps": False, "poke_interval": 2},
+        render_config=_dbt_render_config(),
+        operator_args=_dbt_operator_args(),
         default_args={"retries": 0},
     )
 
@@ -185,6 +212,8 @@ def customer_warehouse():
     bootstrap_warehouse() >> [shop, files]
     files >> purge_expired_landing()
     raw_checked >> dbt_build
+    if DBT_EXECUTION_MODE is ExecutionMode.WATCHER:
+        wire_watcher_tasks(dbt_build)
     marts_checked = validate_marts()
     dbt_build >> marts_checked
     marts_checked >> publish_marts() >> refresh_dashboards() >> report_run()

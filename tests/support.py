@@ -45,9 +45,19 @@ def run_python(code: str, env: dict[str, str], timeout: int = 1800) -> subproces
 RUN_DAG = "import sys; from customer_warehouse.dag_run import main; sys.exit(main({argv!r}))"
 
 
-def run_dag(env: dict[str, str], logical_date: str, dag_id: str = "customer_warehouse") -> dict:
-    """Run a DAG once with dag.test() in a fresh process; return exit code, task states and output."""
+def run_dag(
+    env: dict[str, str],
+    logical_date: str,
+    dag_id: str = "customer_warehouse",
+    mark_success_pattern: str | None = None,
+) -> dict:
+    """Run a DAG once with dag.test() in a fresh process; return exit code, task states and output.
+
+    Tasks whose whole id matches ``mark_success_pattern`` are marked successful without running.
+    """
     argv = [dag_id, "--logical-date", logical_date]
+    if mark_success_pattern:
+        argv += ["--mark-success-pattern", mark_success_pattern]
     result = run_python(RUN_DAG.format(argv=argv), env)
     return {
         "returncode": result.returncode,

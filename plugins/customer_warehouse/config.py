@@ -163,11 +163,17 @@ class Settings:
             value = url.query.get(option)
             if value:
                 env[f"CW_DBT_{option.upper()}"] = value if isinstance(value, str) else value[-1]
+        # libpq passes PGOPTIONS to every dbt session. PostgreSQL estimates the rows of a
+        # staging view (the latest version per key, "where version_rank = 1") at 0.5% of
+        # the rows it reads. So it joins two such views with a nested loop, whose cost grows
+        # with the product of both sides: int_order_items_conformed took 16 s at 2,000
+        # simulated customers, and 16 ms with nested loops off.
+        options = ["-c enable_nestloop=off"]
         key = os.environ.get("CW_PSEUDONYM_KEY")
         if key:
-            # libpq passes this to every dbt session as a custom setting, so the key
-            # never appears in compiled SQL, dbt logs or the manifest.
-            env["PGOPTIONS"] = f"-c cw.pseudonym_key={key}"
+            # A custom setting, so the key never appears in compiled SQL, dbt logs or the manifest.
+            options.append(f"-c cw.pseudonym_key={key}")
+        env["PGOPTIONS"] = " ".join(options)
         return env
 
 

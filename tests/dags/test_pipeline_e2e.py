@@ -19,6 +19,9 @@ from tests.support import run_dag
 
 pytestmark = pytest.mark.slow
 
+# Task ids that dag.test() marks successful without running: all but the dbt group and what follows it.
+DBT_AND_AFTER = r"(?!dbt_build\.|validate_marts$|publish_marts$|refresh_dashboards$|report_run$).*"
+
 OLIST_FILES = {
     "olist_customers_dataset.csv": "customers",
     "olist_orders_dataset.csv": "orders",
@@ -158,6 +161,36 @@ def test_second_run_same_day_changes_nothing(pipeline):
     after = {t: _scalar(eng, f"select count(*) from {t}") for t in tables}
     assert after == before
     assert _scalar(eng, "select sum(payment_total) from marts.fct_orders") == revenue_before
+
+
+def test_failed_dbt_test_fails_its_model_task(pipeline):
+    """An order line whose order does not exist fails the relationships test of both models."""
+    eng = pipeline["engine"]
+    published_before = _scalar(eng, "select count(*) from audit.mart_publications")
+    orphan = (
+        "insert into raw.shop_order_items (order_item_id, order_id, line_number, product_id, quantity,"
+        " unit_price, discount_amount, created_at, updated_at, _batch_id, _source, _source_object)"
+        " select -1, -1, 1, min(product_id), 1, 1, 0, now(), now(), 'test', 'shop', 'order_items'"
+        " from raw.shop_products"
+    )
+    with eng.begin() as conn:
+        conn.execute(sa.text(orphan))
+    try:
+        # Only the dbt task group and what follows it run, so the loaders keep the orphan.
+        run = run_dag(pipeline["env"], "2026-12-04T20:00:00+00:00", mark_success_pattern=DBT_AND_AFTER)
+    finally:
+        with eng.begin() as conn:
+            conn.execute(sa.text("delete from raw.shop_order_items where order_item_id = -1"))
+    tasks = run["report"]["tasks"]
+    assert run["returncode"] == 1
+    assert tasks["dbt_build.dbt_producer_watcher"] == "failed"
+    assert tasks["dbt_build.stg_shop__order_items_model_build"] == "failed"
+    assert tasks["dbt_build.stg_shop__orders_model_build"] == "failed"
+    assert tasks["dbt_build.stg_shop__customers_model_build"] == "success"
+    assert tasks["dbt_build.int_order_items_conformed_model_build"] == "upstream_failed"
+    assert tasks["publish_marts"] == "upstream_failed"
+    assert "relationships_stg_shop__order_items_order_id" in run["stdout"] + run["stderr"]
+    assert _scalar(eng, "select count(*) from audit.mart_publications") == published_before
 
 
 def test_critical_failure_keeps_published_marts(pipeline):

@@ -3,7 +3,9 @@
 pyarrow's streaming CSV reader parses the file in blocks, with every column as a string.
 ``validate.check_batch`` checks each block. The good rows are written back as CSV and
 copied into PostgreSQL while the next block is parsed. Records with the wrong number of
-fields never reach a block: the reader hands them to ``_RecordNumbers``.
+fields never reach a block: the reader hands them to ``_RecordNumbers``. Of the lineage
+columns only ``_source_row`` travels with each row: batch id, source and file path are
+column defaults for the length of the load (``copy_stream.constant_defaults``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import pyarrow.csv as pa_csv
 
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
 from customer_warehouse.ingest.contracts import Contract
-from customer_warehouse.ingest.copy_stream import copy_from_producer
+from customer_warehouse.ingest.copy_stream import constant_defaults, copy_from_producer
 from customer_warehouse.ingest.files import Header
 from customer_warehouse.ingest.validate import CheckedBatch, check_batch
 
 log = logging.getLogger(__name__)
 
-BLOCK_BYTES = 1 << 20
+# CSV bytes per parsed block; each block is checked, serialized and sent to COPY as one chunk.
+BLOCK_BYTES = 4 << 20
 LINEAGE_COLUMNS = ("_batch_id", "_source", "_source_object", "_source_row")
 _FIX = "fix the export and land the file again"
 
@@ -182,6 +185,11 @@ class CsvFileLoad:
         self.has_quotes = has_quotes
         self.plan = plan_columns(contract, header)
         self.numbers = _RecordNumbers(len(header.names))
+        # Lineage columns with the same value in every row that the COPY input carries; load()
+        # empties this when column defaults fill them instead.
+        self.lineage = dict(
+            zip(LINEAGE_COLUMNS[:3], (result.batch_id, result.source, result.source_object), strict=True)
+        )
         self.quoting = "needed" if self._needs_quotes() else "none"
 
     def _needs_quotes(self) -> bool:
@@ -190,8 +198,7 @@ class CsvFileLoad:
         A comma-separated file without a single quote character cannot hold such a value,
         and leaving out the quotes makes the COPY input smaller and faster to write and parse.
         """
-        constants = (self.result.batch_id, self.result.source, self.result.source_object)
-        unsafe_constant = any(char in value for value in constants for char in ',"\r\n')
+        unsafe_constant = any(char in value for value in self.lineage.values() for char in ',"\r\n')
         return self.has_quotes or self.header.delimiter != "," or bool(self.plan.extras) or unsafe_constant
 
     @property
@@ -199,13 +206,18 @@ class CsvFileLoad:
         columns = [column.name for column in self.contract.columns]
         if self.plan.extras:
             columns.append("_extra")
-        columns.extend(LINEAGE_COLUMNS)
+        columns.extend(self.lineage)
+        columns.append("_source_row")
         return f"copy {self.contract.table} ({', '.join(columns)}) from stdin with (format csv)"
 
     def load(self, cur, path: Path) -> _Counts:
         """COPY the file's good rows; return counts and the rows to quarantine."""
         reader = open_reader(path, self.header, self.numbers, self.has_quotes)
-        counts = copy_from_producer(cur, self.copy_sql, lambda emit: self._produce(reader, emit))
+        with constant_defaults(cur, self.contract.table, self.lineage) as filled_by_server:
+            if filled_by_server:
+                self.lineage = {}
+                self.quoting = "needed" if self._needs_quotes() else "none"
+            counts = copy_from_producer(cur, self.copy_sql, lambda emit: self._produce(reader, emit))
         counts.quarantine.extend(self.numbers.quarantine_rows())
         counts.quarantine.sort(key=lambda row: row.source_row or 0)
         return counts
@@ -246,44 +258,22 @@ class CsvFileLoad:
         return counts
 
     def _serialize(self, batch: pa.RecordBatch, checked: CheckedBatch, numbers: np.ndarray) -> bytes:
-        if self.quoting == "none":
-            return self._serialize_unquoted(checked, numbers)
         table = checked.good
         count = table.num_rows
         good = pa.array(checked.good_index) if count < batch.num_rows else None
         if self.plan.extras:
             extra = extra_json(batch, self.plan.extras)
             table = table.append_column("_extra", extra.take(good) if good is not None else extra)
-        result = self.result
-        for name, value in zip(
-            LINEAGE_COLUMNS[:3], (result.batch_id, result.source, result.source_object), strict=True
-        ):
+        for name, value in self.lineage.items():
             table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), count))
         table = table.append_column("_source_row", pa.array(numbers[checked.good_index]))
         sink = pa.BufferOutputStream()
+        # With quoting "none" (see _needs_quotes) a null and an empty string both become an
+        # empty field, which COPY reads as null. The reader already reads empty fields as null.
         pa_csv.write_csv(
             table, sink, write_options=pa_csv.WriteOptions(include_header=False, quoting_style=self.quoting)
         )
         return sink.getvalue().to_pybytes()
-
-    def _serialize_unquoted(self, checked: CheckedBatch, numbers: np.ndarray) -> bytes:
-        """Join each row's values with commas in one kernel; the result's data buffer is the CSV.
-
-        Only for values that need no quoting (see ``_needs_quotes``); nulls become empty fields.
-        """
-        result = self.result
-        lineage = ",".join((result.batch_id, result.source, result.source_object))
-        row_numbers = pc.cast(pa.array(numbers[checked.good_index]), pa.string())
-        line_ends = pc.binary_join_element_wise(row_numbers, "\n", "")
-        lines = pc.binary_join_element_wise(
-            *checked.good.columns, lineage, line_ends, ",", null_handling="replace", null_replacement=""
-        )
-        lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
-        offsets = np.frombuffer(
-            lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
-        )
-        start, end = int(offsets[0]), int(offsets[-1])
-        return lines.buffers()[2].slice(start, end - start).to_pybytes()
 
     def _records(self, batch: pa.RecordBatch, index: np.ndarray) -> list[dict[str, str | None]]:
         rows = batch.take(pa.array(index)).to_pylist()
