@@ -49,9 +49,25 @@ def test_customer_warehouse_dag_settings(tmp_path, dbt_manifest, airflow_environ
     assert dag["tz"] == "UTC"
     assert "customer-warehouse" in dag["tags"]
     assert all(dag["callbacks"]), "every task needs the failure callback"
-    for task_id in ("extract_shop", "load_landed_files", "validate_raw", "validate_marts", "publish_marts"):
+    for task_id in (
+        "extract_shop",
+        "load_landed_files",
+        "validate_raw",
+        "resolve_identities",
+        "score_authenticity",
+        "validate_authenticity",
+        "validate_marts",
+        "publish_marts",
+    ):
         assert task_id in dag["tasks"]
-    assert any(t.startswith("dbt_build.") for t in dag["tasks"]), "the dbt task group rendered no task"
+    staging = [t for t in dag["tasks"] if t.startswith("dbt_staging.")]
+    marts = [t for t in dag["tasks"] if t.startswith("dbt_marts.")]
+    assert any("stg_shop__customers" in t for t in staging)
+    assert any("int_customers_conformed" in t for t in staging)
+    assert any("dim_persons" in t for t in marts)
+    assert any("int_customer_persons" in t for t in marts)
+    # Nothing that reads identity or authenticity output may build before those steps.
+    assert not [t for t in staging if "dim_" in t or "persons" in t or "identity" in t]
 
 
 def test_warehouse_backup_dag_settings(tmp_path, dbt_manifest, airflow_environment):

@@ -56,15 +56,23 @@ def test_every_dag_task_succeeded(pipeline):
 
 
 def test_every_olist_customer_reaches_dim_customers(pipeline):
+    # An account authenticity scoring excludes is listed in customer_review instead.
     ids = {row["customer_id"] for row in _csv_rows(pipeline["olist_dir"] / "olist_customers_dataset.csv")}
     expected = {_key(pipeline["key"], "olist", i) for i in ids}
     with pipeline["engine"].connect() as conn:
         keys = set(
-            conn.scalars(sa.text("select customer_key from marts.dim_customers where source = 'olist'"))
+            conn.scalars(
+                sa.text(
+                    "select customer_key from marts.dim_customers where source = 'olist'"
+                    " union all select customer_key from marts.customer_review where source = 'olist'"
+                )
+            )
         )
+        reviewed = conn.scalar(sa.text("select count(*) from marts.customer_review where source = 'olist'"))
     assert len(expected) == 15000
     assert expected - keys == set()
     assert keys - expected == set()
+    assert reviewed < 150
 
 
 @pytest.mark.parametrize("file_name, entity", OLIST_FILES.items())
@@ -104,10 +112,36 @@ def test_shop_customers_reach_dim_customers(pipeline):
     shop = sa.create_engine(pipeline["cfg"].shop_url)
     accounts = _scalar(shop, "select count(*) from customers")
     shop.dispose()
-    assert (
-        _scalar(pipeline["engine"], "select count(*) from marts.dim_customers where source = 'shop'")
-        == accounts
-    )
+    eng = pipeline["engine"]
+    kept = _scalar(eng, "select count(*) from marts.dim_customers where source = 'shop'")
+    reviewed = _scalar(eng, "select count(*) from marts.customer_review where source = 'shop'")
+    assert kept + reviewed == accounts
+    assert _scalar(eng, "select count(*) from marts.bdg_customer_person where source = 'shop'") == accounts
+
+
+def test_fake_signups_kept_out(pipeline):
+    # The simulator's truth lists its planted fake sign-ups; most must land in customer_review.
+    truth = _csv_rows(pipeline["cfg"].truth_dir / "customers_truth.csv")
+    fakes = {_key(pipeline["key"], "shop", row["customer_id"]) for row in truth if row["is_fake"] == "true"}
+    with pipeline["engine"].connect() as conn:
+        reviewed = set(conn.scalars(sa.text("select customer_key from marts.customer_review")))
+    assert fakes
+    assert len(fakes & reviewed) / len(fakes) >= 0.9
+    assert len(fakes & reviewed) / len(reviewed) >= 0.9
+
+
+def test_duplicate_accounts_resolved(pipeline):
+    truth = _csv_rows(pipeline["cfg"].truth_dir / "customers_truth.csv")
+    persons_in_truth = {row["person_id"] for row in truth if row["is_fake"] == "false"}
+    with pipeline["engine"].connect() as conn:
+        persons = conn.scalar(
+            sa.text(
+                "select count(distinct person_key) from marts.bdg_customer_person b"
+                " where source = 'shop' and not is_excluded"
+            )
+        )
+    # Live real accounts group into about as many persons as the truth has people.
+    assert abs(persons - len(persons_in_truth)) / len(persons_in_truth) < 0.03
 
 
 def test_shop_orders_reach_fct_orders(pipeline):
