@@ -215,7 +215,12 @@ def pipeline_run(tmp_path_factory, pg_database, airflow_environment, dbt_manifes
         "CW_QUALITY_MIN_VALID_PHONE": "0.99",
     }
     first = run_dag(env, "2026-12-04T02:00:00+00:00")
-    assert first["returncode"] == 0, first["stderr"][-6000:] + first["stdout"][-3000:]
+    failed = {t: state for t, state in first["report"].get("tasks", {}).items() if state != "success"}
+    log_file = home / "first-run.log"
+    log_file.write_text(first["stderr"] + first["stdout"])
+    assert first["returncode"] == 0, (
+        f"tasks not successful: {failed}; full log in {log_file}\n" + first["stderr"][-3000:]
+    )
     eng = sa.create_engine(cfg.warehouse_url)
     yield {"cfg": cfg, "env": env, "key": key, "engine": eng, "olist_dir": olist_dir, "first": first}
     eng.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -50,14 +51,18 @@ def run_dag(
     logical_date: str,
     dag_id: str = "customer_warehouse",
     mark_success_pattern: str | None = None,
+    conf: dict | None = None,
 ) -> dict:
     """Run a DAG once with dag.test() in a fresh process; return exit code, task states and output.
 
     Tasks whose whole id matches ``mark_success_pattern`` are marked successful without running.
+    ``conf`` is the run configuration (the DAG's params).
     """
     argv = [dag_id, "--logical-date", logical_date]
     if mark_success_pattern:
         argv += ["--mark-success-pattern", mark_success_pattern]
+    if conf:
+        argv += ["--conf", json.dumps(conf)]
     result = run_python(RUN_DAG.format(argv=argv), env)
     return {
         "returncode": result.returncode,

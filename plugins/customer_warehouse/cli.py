@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("superset", "Superset: init|up|down|import|refresh|security|users"),
         ("vault", "PII vault: status|new-key|rotate"),
         ("access", "database roles and grants: apply"),
-        ("privacy", "re-identify a customer_key, on the record: reveal --key K --reason R"),
+        ("privacy", "re-identify or erase a person, on the record: reveal|erase"),
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
         ("backup", "encrypted backups: run|list|drill|restore|keygen"),
@@ -215,7 +215,7 @@ FORWARDED = {
     "vault": "customer_warehouse.pii.cli",
     "backup": "customer_warehouse.backup",
     "access": "customer_warehouse.access",
-    "privacy": "customer_warehouse.pii.reveal",
+    "privacy": "customer_warehouse.pii.privacy_cli",
 }
 
 

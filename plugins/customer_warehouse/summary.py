@@ -12,7 +12,7 @@ from customer_warehouse.db import engine
 
 log = logging.getLogger(__name__)
 
-LAYERS = ("raw", "staging", "intermediate", "marts_build", "marts")
+LAYERS = ("raw", "staging", "intermediate", "identity", "authenticity", "marts_build", "marts")
 
 
 @dataclass
@@ -23,6 +23,8 @@ class RunSummary:
     quality: dict[str, dict[str, int]] = field(default_factory=dict)
     segments: dict[str, int] = field(default_factory=dict)
     vault_records: dict[str, int] = field(default_factory=dict)
+    customer_truth: dict[str, int] = field(default_factory=dict)
+    top_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def _relations(conn: sa.Connection, schema: str) -> list[str]:
@@ -88,9 +90,35 @@ def collect_summary(settings: Settings, run_id: str | None = None) -> RunSummary
                     )
                 ).all()
             )
+        if "dim_persons" in summary.rows_per_layer.get("marts", {}):
+            summary.customer_truth = _customer_truth(conn)
+            summary.top_reasons = dict(
+                conn.execute(
+                    sa.text(
+                        "select reason, count(*) from authenticity.account_scores,"
+                        " unnest(reason_codes) as reason group by 1 order by 2 desc limit 5"
+                    )
+                ).all()
+            )
     eng.dispose()
     summary.vault_records = _vault_records(settings)
     return summary
+
+
+def _customer_truth(conn: sa.Connection) -> dict[str, int]:
+    """Count accounts, the persons they resolve to, and the accounts kept out of the marts."""
+    row = conn.execute(
+        sa.text(
+            "select count(*), count(distinct person_key), count(*) filter (where is_excluded)"
+            " from marts.bdg_customer_person"
+        )
+    ).one()
+    return {
+        "accounts": row[0],
+        "persons": row[1],
+        "excluded_accounts": row[2],
+        "persons_in_marts": conn.scalar(sa.text("select count(*) from marts.dim_persons")),
+    }
 
 
 def _vault_records(settings: Settings) -> dict[str, int]:
@@ -127,8 +155,18 @@ def format_summary(summary: RunSummary) -> str:
     lines.append("Quality results:")
     for suite, counts in summary.quality.items():
         lines.append(f"  {suite}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if summary.customer_truth:
+        truth = summary.customer_truth
+        lines.append(
+            f"Customers: {truth['accounts']:,} accounts resolve to {truth['persons']:,} persons; "
+            f"{truth['excluded_accounts']:,} accounts kept out of the marts for review "
+            f"(marts.customer_review); {truth['persons_in_marts']:,} persons in marts.dim_persons"
+        )
+    if summary.top_reasons:
+        lines.append("Most frequent authenticity reasons:")
+        lines.extend(f"  {reason:<30} {count:>10,}" for reason, count in summary.top_reasons.items())
     if summary.segments:
-        lines.append("Customer segments:")
+        lines.append("Customer segments (persons):")
         lines.extend(f"  {segment:<30} {count:>10,}" for segment, count in summary.segments.items())
     return "\n".join(lines)
 

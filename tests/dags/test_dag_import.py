@@ -80,3 +80,13 @@ def test_warehouse_backup_dag_settings(tmp_path, dbt_manifest, airflow_environme
     for name in ("warehouse", "vault", "airflow", "superset"):
         for step in ("backup", "restore_drill", "apply_retention"):
             assert f"{step}_{name}" in dag["tasks"]
+
+
+def test_privacy_erasure_dag_settings(tmp_path, dbt_manifest, airflow_environment):
+    dag = _import_dags(tmp_path, airflow_environment)["dags"]["privacy_erasure"]
+    assert dag["catchup"] is False
+    assert dag["has_doc"] is True
+    assert {"customer-warehouse", "privacy"} <= set(dag["tags"])
+    assert dag["tasks"] == ["erase_person"]
+    assert dag["retries"] == [0]
+    assert all(dag["callbacks"])

@@ -20,7 +20,10 @@ from tests.support import run_dag
 pytestmark = pytest.mark.slow
 
 # Task ids that dag.test() marks successful without running: all but the dbt group and what follows it.
-DBT_AND_AFTER = r"(?!dbt_build\.|validate_marts$|publish_marts$|refresh_dashboards$|report_run$).*"
+DBT_AND_AFTER = (
+    r"(?!dbt_staging\.|resolve_identities$|score_authenticity$|validate_authenticity$|dbt_marts\."
+    r"|validate_marts$|publish_marts$|refresh_dashboards$|report_run$).*"
+)
 
 OLIST_FILES = {
     "olist_customers_dataset.csv": "customers",
@@ -163,9 +166,10 @@ def test_load_batches_reconcile(pipeline):
     assert read == loaded + quarantined
 
 
-def test_quality_results_recorded_for_both_suites(pipeline):
-    suites = _scalar(pipeline["engine"], "select count(distinct suite_name) from audit.quality_results")
-    assert suites == 2
+def test_quality_results_recorded_for_every_suite(pipeline):
+    with pipeline["engine"].connect() as conn:
+        suites = set(conn.scalars(sa.text("select distinct suite_name from audit.quality_results")))
+    assert suites == {"raw_inputs", "authenticity", "marts"}
     assert (pipeline["cfg"].data_docs_dir / "index.html").is_file()
 
 
@@ -217,11 +221,12 @@ def test_failed_dbt_test_fails_its_model_task(pipeline):
             conn.execute(sa.text("delete from raw.shop_order_items where order_item_id = -1"))
     tasks = run["report"]["tasks"]
     assert run["returncode"] == 1
-    assert tasks["dbt_build.dbt_producer_watcher"] == "failed"
-    assert tasks["dbt_build.stg_shop__order_items_model_build"] == "failed"
-    assert tasks["dbt_build.stg_shop__orders_model_build"] == "failed"
-    assert tasks["dbt_build.stg_shop__customers_model_build"] == "success"
-    assert tasks["dbt_build.int_order_items_conformed_model_build"] == "upstream_failed"
+    assert tasks["dbt_staging.dbt_producer_watcher"] == "failed"
+    assert tasks["dbt_staging.stg_shop__order_items_model_build"] == "failed"
+    assert tasks["dbt_staging.stg_shop__orders_model_build"] == "failed"
+    assert tasks["dbt_staging.stg_shop__customers_model_build"] == "success"
+    assert tasks["dbt_staging.int_order_items_conformed_model_build"] == "upstream_failed"
+    assert tasks["resolve_identities"] == "upstream_failed"
     assert tasks["publish_marts"] == "upstream_failed"
     assert "relationships_stg_shop__order_items_order_id" in run["stdout"] + run["stderr"]
     assert _scalar(eng, "select count(*) from audit.mart_publications") == published_before
@@ -231,13 +236,21 @@ def test_critical_failure_keeps_published_marts(pipeline):
     """Runs last: an email address typed into a city field must stop publication."""
     eng = pipeline["engine"]
     published_before = _scalar(eng, "select count(*) from audit.mart_publications")
+    with eng.connect() as conn:
+        kept = set(
+            conn.scalars(sa.text("select customer_key from marts.dim_customers where source = 'shop'"))
+        )
     shop = sa.create_engine(pipeline["cfg"].shop_url)
     with shop.begin() as conn:
+        ids = conn.scalars(sa.text("select customer_id from addresses order by customer_id")).all()
+        # A customer the marts show, so the leaked value would reach them.
+        target = next(i for i in ids if _key(pipeline["key"], "shop", str(i)) in kept)
         conn.execute(
             sa.text(
-                "update addresses set city = 'leak.check@example.com', updated_at = now() "
-                "where customer_id = (select min(customer_id) from customers)"
-            )
+                "update addresses set city = 'leak.check@example.com', updated_at = now()"
+                " where customer_id = :c"
+            ),
+            {"c": target},
         )
     shop.dispose()
     third = run_dag(pipeline["env"], "2026-12-05T02:00:00+00:00")

@@ -1,6 +1,7 @@
 -- Every account with the person it belongs to and its authenticity score. An account
 -- identity resolution has not seen yet stands as its own person (its customer_key is its
 -- person_key), and an account not scored yet is trusted by default with a null score.
+-- The placeholder of an account erased on request is excluded, with band erased.
 with
 
 customers as (
@@ -30,8 +31,9 @@ final as (
         coalesce(bridge.link_rule, 'unresolved') as link_rule,
         bridge.link_probability,
         scores.score as authenticity_score,
-        coalesce(scores.band, 'unscored') as authenticity_band,
-        coalesce(scores.is_excluded, false) as is_excluded,
+        case when customers.is_erased then 'erased' else coalesce(scores.band, 'unscored') end
+            as authenticity_band,
+        customers.is_erased or coalesce(scores.is_excluded, false) as is_excluded,
         coalesce(scores.reason_codes, array[]::text[]) as authenticity_reason_codes,
         coalesce(scores.reasons, '') as authenticity_reasons,
         scores.review_decision

@@ -124,7 +124,13 @@ unioned as (
 
 ),
 
-final as (
+erased as (
+
+    select * from {{ ref('stg_audit__erasure_suppressions') }}
+
+),
+
+kept as (
 
     select
         customer_key,
@@ -143,8 +149,45 @@ final as (
         has_valid_email,
         has_valid_phone,
         is_deleted,
+        false as is_erased,
         updated_at
     from unioned
+    where customer_key not in (select customer_key from erased)
+
+),
+
+-- One account without any attribute per account erased on request, under its anonymous
+-- key, so the orders moved to that key still join to an account.
+erased_placeholders as (
+
+    select
+        anonymous_key as customer_key,
+        source,
+        null::text as source_customer_id,
+        null::text as person_ref_key,
+        null::text as country_code,
+        null::text as state,
+        null::text as city,
+        'unknown' as gender,
+        'unknown' as age_band,
+        null::boolean as is_birth_date_plausible,
+        null::text as signup_channel,
+        null::timestamptz as signed_up_at,
+        null::boolean as marketing_opt_in,
+        null::boolean as has_valid_email,
+        null::boolean as has_valid_phone,
+        true as is_deleted,
+        true as is_erased,
+        erased_at as updated_at
+    from erased
+
+),
+
+final as (
+
+    select * from kept
+    union all
+    select * from erased_placeholders
 
 )
 

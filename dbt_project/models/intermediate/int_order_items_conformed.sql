@@ -72,11 +72,39 @@ olist_conformed as (
 
 ),
 
-final as (
+unioned as (
 
     select * from shop_conformed
     union all
     select * from olist_conformed
+
+),
+
+erased as (
+
+    select * from {{ ref('stg_audit__erasure_suppressions') }}
+
+),
+
+final as (
+
+    select
+        unioned.order_item_key,
+        unioned.order_key,
+        -- The lines of an account erased on request stay, under its anonymous key.
+        coalesce(erased.anonymous_key, unioned.customer_key) as customer_key,
+        unioned.source,
+        unioned.product_key,
+        unioned.seller_key,
+        unioned.item_sequence,
+        unioned.quantity,
+        unioned.unit_price,
+        unioned.discount_amount,
+        unioned.line_amount,
+        unioned.freight_amount
+    from unioned
+    left join erased
+        on unioned.customer_key = erased.customer_key
 
 )
 

@@ -144,13 +144,20 @@ unioned as (
 
 ),
 
+erased as (
+
+    select * from {{ ref('stg_audit__erasure_suppressions') }}
+
+),
+
 final as (
 
     select
-        order_key,
-        source,
-        source_order_id,
-        customer_key,
+        unioned.order_key,
+        unioned.source,
+        unioned.source_order_id,
+        -- The orders of an account erased on request stay, under its anonymous key.
+        coalesce(erased.anonymous_key, unioned.customer_key) as customer_key,
         order_status,
         ordered_at,
         (ordered_at at time zone 'UTC')::date as order_date,
@@ -162,6 +169,8 @@ final as (
         payment_total,
         order_status in ('canceled', 'cancelled') as is_cancelled
     from unioned
+    left join erased
+        on unioned.customer_key = erased.customer_key
 
 )
 

@@ -6,7 +6,7 @@ with
 customers as (
 
     select * from {{ ref('int_customer_persons') }}
-    where is_excluded
+    where is_excluded and not is_erased
 
 ),
 

@@ -226,7 +226,7 @@ def pipeline_identity_frame(
     ]
     parts = [part for part in parts if not part.empty]
     if not parts:
-        return pd.DataFrame(columns=list(FRAME_COLUMNS))
+        return pd.DataFrame(columns=[*FRAME_COLUMNS, "loaded_at"])
     frame = pd.concat(parts, ignore_index=True)
     for column in FRAME_COLUMNS:
         if column not in frame.columns:

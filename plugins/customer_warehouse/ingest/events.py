@@ -56,6 +56,8 @@ class EventCounts:
     quarantine: list[QuarantineRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_keys: set[str] = field(default_factory=set)
+    # Events of accounts erased on request: dropped, and not counted as read.
+    erased: int = 0
 
 
 def _as_text(value: Any, column_type: ColumnType) -> str | None:
@@ -100,11 +102,19 @@ class EventFileLoad:
         self.keys = Pseudonymizer.from_env()
         # Sessions repeat the same device and IP, so most keys come from here.
         self.known_keys: dict[tuple[str, str], str] = {}
+        # Accounts erased on request, read from the warehouse when the load starts.
+        self.erased_keys: frozenset[str] = frozenset()
 
     def load(self, cur, path: Path) -> EventCounts:
+        cur.execute("select customer_key from audit.erasure_suppressions where source = 'shop'")
+        self.erased_keys = frozenset(row[0] for row in cur.fetchall())
         columns = ", ".join(_COLUMNS + LINEAGE_COLUMNS)
         sql = f"copy {EVENTS_CONTRACT.table} ({columns}) from stdin with (format csv)"
         counts = copy_from_producer(cur, sql, lambda emit: self._produce(path, emit))
+        if counts.erased:
+            note = f"{counts.erased:,} events of accounts erased on request were dropped"
+            counts.warnings.append(note)
+            log.info("%s: %s (batch %s)", self.result.source_object, note, self.result.batch_id)
         if counts.unknown_keys:
             keys = ", ".join(sorted(counts.unknown_keys))
             note = f"keys unknown to {EVENTS_CONTRACT.table} kept in properties._extra: {keys}"
@@ -181,17 +191,41 @@ class EventFileLoad:
             counts.quarantine.append(row)
         if len(checked.good_index) == 0:
             return
-        table = self._pseudonymize(checked.good)
+        source_rows = np.asarray(numbers)[checked.good_index]
+        table, source_rows = self._drop_erased(checked.good, source_rows, counts)
+        if table.num_rows == 0:
+            return
+        table = self._pseudonymize(table)
         count = table.num_rows
         result = self.result
         for name, value in zip(
             LINEAGE_COLUMNS[:3], (result.batch_id, result.source, result.source_object), strict=True
         ):
             table = table.append_column(name, pa.repeat(pa.scalar(value, pa.string()), count))
-        table = table.append_column("_source_row", pa.array(np.asarray(numbers)[checked.good_index]))
+        table = table.append_column("_source_row", pa.array(source_rows))
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False))
         emit(sink.getvalue().to_pybytes())
+
+    def _drop_erased(
+        self, table: pa.Table, source_rows: np.ndarray, counts: EventCounts
+    ) -> tuple[pa.Table, np.ndarray]:
+        """Remove the events of accounts erased on request, leaving no trace of them."""
+        if not self.erased_keys:
+            return table, source_rows
+        ids = table.column("customer_id").to_pylist()
+        erased = np.array(
+            [cid is not None and self.keys.customer_key("shop", cid) in self.erased_keys for cid in ids],
+            dtype=bool,
+        )
+        dropped = int(erased.sum())
+        if dropped:
+            counts.erased += dropped
+            counts.read -= dropped
+            counts.loaded -= dropped
+            table = table.filter(pa.array(~erased))
+            source_rows = source_rows[~erased]
+        return table, source_rows
 
     def _pseudonymize(self, table: pa.Table) -> pa.Table:
         """Replace the identifier columns of checked rows by their keys, in place of the same position."""

@@ -99,12 +99,26 @@ class Protection:
     ring: KeyRing | None
     vault: Any
     splits: Mapping[str, TableSplit] = field(default_factory=lambda: SHOP_SPLITS)
+    # Keys of accounts erased on request (audit.erasure_suppressions): never extracted again.
+    erased: frozenset[str] = frozenset()
 
     @classmethod
     def open(cls, settings: Settings) -> Protection:
         keys, ring = Pseudonymizer.from_env(), KeyRing.from_env()
         bootstrap_vault(settings.vault_url)
-        return cls(keys, ring, psycopg2.connect(db.psycopg2_dsn(settings.vault_url)))
+        vault = psycopg2.connect(db.psycopg2_dsn(settings.vault_url))
+        return cls(keys, ring, vault, erased=erased_keys(settings.warehouse_url, SOURCE))
+
+
+def erased_keys(warehouse_url: str, source: str) -> frozenset[str]:
+    """Return the keys of the ``source`` accounts erased on request."""
+    conn = psycopg2.connect(db.psycopg2_dsn(warehouse_url))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("select customer_key from audit.erasure_suppressions where source = %s", (source,))
+            return frozenset(row[0] for row in cur.fetchall())
+    finally:
+        conn.close()
 
 
 def protection_splits(protection: Protection | None) -> Mapping[str, TableSplit]:
@@ -138,6 +152,7 @@ class _Extract:
     vault_sink: CopySink | None = None
     read: int = 0
     staged: int = 0
+    erased: int = 0
     max_updated_at: datetime | None = None
     quarantine: list[QuarantineRow] = field(default_factory=list)
 
@@ -153,16 +168,25 @@ class _Extract:
                 self.max_updated_at = updated_at
             if self.splitter is not None:
                 row = self._split(row, vault_rows)
+                if row is None:
+                    self.erased += 1
+                    continue
             writer.writerow([_csv_value(value) for value in row])
             self.staged += 1
         if vault_rows:
             self.vault_sink.put(self.vault_stage.encode(vault_rows))
         return buffer.getvalue().encode("utf-8")
 
-    def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any]:
-        """Return the raw values of a source row and queue its identifiers for the vault."""
+    def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any] | None:
+        """Return the raw values of a source row and queue its identifiers for the vault.
+
+        Returns None for a row of an account erased on request: it leaves no trace at all,
+        not even in the quarantine, and is not counted as read.
+        """
         record = {column.name: value for column, value in zip(self.table.columns, row, strict=True)}
         split = self.splitter.split(record, self.protection.keys)
+        if split.facts.get("customer_key") in self.protection.erased:
+            return None
         if self.vault_stage is not None:
             vault_rows.append(VaultRow(split.key, split.identity, self.splitter.vault_columns(record, split)))
         kept = [record[name] for name in record if name not in self.splitter.identifiers]
@@ -327,6 +351,8 @@ def _message(table: str, state: _Extract, since: datetime | None, already_held: 
     parts = [f"read {state.read:,} {window} from shop.{table}"]
     if already_held:
         parts.append(f"{already_held:,} versions already in raw were skipped")
+    if state.erased:
+        parts.append(f"{state.erased:,} rows of accounts erased on request skipped")
     if state.quarantine:
         first = state.quarantine[0]
         parts.append(

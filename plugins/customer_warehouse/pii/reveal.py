@@ -1,4 +1,4 @@
-"""``cw privacy reveal``: turn a pseudonymous customer_key back into a person, on the record.
+"""Re-identification: turn a pseudonymous customer_key back into a person, on the record.
 
 The privacy officer connects to the vault with its own role (``CW_PRIVACY_OFFICER_URL``),
 which may only call ``pii.reveal_identity``. That function writes who asked, when, for
@@ -10,14 +10,11 @@ process decrypts the record with the vault key ring (``CW_VAULT_KEYS``) and prin
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 from dataclasses import dataclass
 
 import psycopg2
 
-from customer_warehouse.config import settings
 from customer_warehouse.db import psycopg2_dsn
 from customer_warehouse.pii.crypto import KeyRing
 
@@ -66,42 +63,3 @@ def reveal_identity(
     key, source, source_id, blob = row
     log.info("revealed the identity behind customer_key %s (lookup recorded in pii.reveal_log)", key)
     return RevealedIdentity(key, source, source_id, ring.decrypt(bytes(blob), key))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cw privacy", description="Re-identify a customer, on the record.")
-    sub = parser.add_subparsers(dest="action", required=True)
-    reveal = sub.add_parser("reveal", help="print the identity behind a customer_key; the lookup is logged")
-    reveal.add_argument("--key", required=True, help="customer_key of a mart row")
-    reveal.add_argument(
-        "--reason", required=True, help="why this person must be identified, e.g. a request id"
-    )
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = settings()
-    try:
-        revealed = reveal_identity(cfg.role_url("privacy_officer"), args.key, args.reason, KeyRing.from_env())
-    except RevealError as error:
-        log.error("%s", error)
-        return 1
-    if revealed is None:
-        print(f"no identity for customer_key {args.key}")
-        return 1
-    # Printed for the officer, never logged.
-    print(
-        json.dumps(
-            {
-                "customer_key": revealed.customer_key,
-                "source": revealed.source,
-                "source_customer_id": revealed.source_customer_id,
-                **revealed.identity,
-            },
-            indent=2,
-            ensure_ascii=False,
-            default=str,
-        )
-    )
-    return 0

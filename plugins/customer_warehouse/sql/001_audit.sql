@@ -102,3 +102,29 @@ create table if not exists audit.retention_purges (
     loaded_batch_id   text not null,          -- the batch that loaded this content
     purged_at         timestamptz not null default now()
 );
+
+-- Requests to be forgotten (GDPR art. 17, PIPL art. 47) and what each erased. The subject
+-- is stored only as a keyed digest (HMAC), never as the email or key it was given as.
+create table if not exists audit.erasure_requests (
+    request_id        text primary key,
+    requested_at      timestamptz not null default now(),
+    requested_by      text not null,
+    reason            text not null check (btrim(reason) <> ''),
+    subject_kind      text not null check (subject_kind in ('customer_key', 'person_key', 'email')),
+    subject_digest    text not null,           -- HMAC of the subject as given
+    accounts          integer,                 -- accounts of the person erased
+    status            text not null check (status in ('running', 'done', 'not_found', 'failed')),
+    details           jsonb,                   -- rows deleted or anonymized per table, no identifier
+    completed_at      timestamptz
+);
+
+-- Accounts erased on request. The shop extraction skips them, so the next run does not
+-- bring them back, and dbt maps their orders to anonymous_key, a random key unrelated to
+-- the person, so revenue and order counts stay whole.
+create table if not exists audit.erasure_suppressions (
+    customer_key      text primary key,
+    source            text not null,
+    anonymous_key     text not null unique,
+    request_id        text not null references audit.erasure_requests (request_id),
+    erased_at         timestamptz not null default now()
+);
