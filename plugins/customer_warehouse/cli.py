@@ -208,9 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 FORWARDED = {
-    "simulate": "customer_warehouse.simulator",
-    "ingest": "customer_warehouse.ingest",
-    "validate": "customer_warehouse.quality",
+    "simulate": "customer_warehouse.simulator.cli",
+    "ingest": "customer_warehouse.ingest.cli",
+    "validate": "customer_warehouse.quality.__main__",
     "superset": "customer_warehouse.dashboards",
     "vault": "customer_warehouse.pii.cli",
     "backup": "customer_warehouse.backup",
@@ -221,7 +221,13 @@ FORWARDED = {
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # argparse's REMAINDER drops a leading option such as ``--help``, so commands that
+    # forward their arguments get them untouched.
+    if argv and argv[0] in (*FORWARDED, "dbt", "airflow"):
+        args = argparse.Namespace(command=argv[0], rest=list(argv[1:]))
+    else:
+        args = build_parser().parse_args(argv)
     cfg = settings()
     load_secrets(cfg)
     if args.command in FORWARDED:

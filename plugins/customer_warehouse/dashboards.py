@@ -552,9 +552,7 @@ def _refresh_dashboard(client: SupersetClient, dashboard_id: int, title: str) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m customer_warehouse.dashboards", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="cw superset", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["init", "up", "down", "import", "refresh", "security", "users"])
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default CW_SUPERSET_PORT or 8088)")
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""The ingest command line: python -m customer_warehouse.ingest extract|load."""
+"""The ingest command line: cw ingest extract|load."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m customer_warehouse.ingest",
+        prog="cw ingest",
         description="Load source data into the warehouse's raw schema, using settings from CW_* variables.",
     )
     parser.add_argument(

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m customer_warehouse.quality", description="Run one expectation suite and gate on it."
+        prog="cw validate", description="Run one expectation suite and gate on it."
     )
     parser.add_argument("suite", choices=SUITES, help="suite to validate")
     parser.add_argument("--run-id", help="run id stored with the results (default: manual__<UTC time>)")

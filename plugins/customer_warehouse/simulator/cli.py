@@ -16,7 +16,7 @@ DEFAULT_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/shop"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m customer_warehouse.simulator",
+        prog="cw simulate",
         description="Create and fill the simulated e-commerce platform database.",
     )
     parser.add_argument("--url", default=DEFAULT_URL, help="SQLAlchemy URL of the platform database")
