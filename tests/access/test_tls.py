@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -113,12 +114,6 @@ def _give_to_server_user(folder: Path) -> None:
     account = pwd.getpwnam("postgres")
     for path in [folder, *folder.rglob("*")]:
         os.chown(path, account.pw_uid, account.pw_gid)
-    # pytest makes its base folder private to root: the server user may pass through it,
-    # without reading it, to reach the data folder.
-    for parent in folder.parents:
-        if parent == Path(folder.anchor) or parent == Path("/tmp"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o001)
 
 
 def _run(argv: list[str]) -> None:
@@ -158,9 +153,12 @@ class TlsCluster:
 
 
 @pytest.fixture(scope="module")
-def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsCluster]:
+def tls_cluster() -> Iterator[TlsCluster]:
     assert (PG_BIN / "initdb").is_file(), f"PostgreSQL 15 server tools not found in {PG_BIN}"
-    folder = tmp_path_factory.mktemp("tls_cluster")
+    # Not under pytest's base folder: pytest keeps that private to the user running it,
+    # and the server user must reach the data folder.
+    folder = Path(tempfile.mkdtemp(prefix="cw-tls-cluster-"))
+    folder.chmod(0o755)
     data = folder / "data"
     authority = make_authority("cw test CA")
     other = make_authority("cw untrusted CA")
