@@ -19,6 +19,7 @@ from customer_warehouse.dashboards import (
     SupersetConfig,
     SupersetError,
     build_bundle,
+    dashboard_titles,
     init_superset,
     main,
     refresh_dashboards,
@@ -109,6 +110,10 @@ def test_datasets_read_dashboards_views() -> None:
 def test_browser_checks_every_dashboard() -> None:
     dashboards = [yaml.safe_load(p.read_text()) for p in (ASSETS / "dashboards").glob("*.yaml")]
     assert {item["slug"]: item["dashboard_title"] for item in dashboards} == DASHBOARD_TITLES
+
+
+def test_dashboard_titles_from_assets() -> None:
+    assert dashboard_titles() == sorted(DASHBOARD_TITLES.values())
 
 
 def test_assets_reference_known_uuids() -> None:
