@@ -145,7 +145,7 @@ def demo(args: argparse.Namespace) -> None:
         scfg = dashboards.SupersetConfig.from_settings(cfg)
         dashboards.init_superset(scfg)
         dashboards.import_dashboards(scfg, cfg.role_url("dashboard"), cfg.role_url("analyst"))
-        dashboards_note = "imported"
+        dashboards_note = f"imported: {', '.join(dashboards.dashboard_titles(scfg.assets_dir))}"
     print_summary(cfg, dashboards_note)
 
 

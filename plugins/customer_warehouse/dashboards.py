@@ -447,6 +447,12 @@ def chart_query_context(chart: Mapping) -> str:
     return json.dumps(context, separators=(",", ":"))
 
 
+def dashboard_titles(assets_dir: Path = SUPERSET_DIR / "assets") -> list[str]:
+    """Return the title of every dashboard in ``assets_dir``, in file name order."""
+    paths = sorted((assets_dir / "dashboards").glob("*.yaml"))
+    return [yaml.safe_load(path.read_text())["dashboard_title"] for path in paths]
+
+
 def import_dashboards(cfg: SupersetConfig, warehouse_url: str, sql_lab_url: str | None = None) -> None:
     """Bundle the assets with the warehouse URLs and import them. Safe to repeat.
 

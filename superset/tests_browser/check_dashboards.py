@@ -5,7 +5,7 @@ Chromium (``/usr/bin/chromium``). It never downloads a browser. Every request to
 other than the loopback address is aborted and listed in the output.
 
     SUPERSET_ADMIN_PASSWORD=... python check_dashboards.py --url http://127.0.0.1:8088 \\
-        --out-dir screenshots customer-overview data-quality
+        --out-dir screenshots customer-overview data-quality customer-authenticity
 
 Prints one JSON object on stdout: per dashboard its charts (name, viz type, what they
 drew, error or "No results" text, visible text) and the screenshot path, plus the list of

@@ -30,6 +30,11 @@ DASHBOARD_VIEWS = {
     "load_batches",
     "quality_results_daily",
     "quarantine_rows",
+    "authenticity_accounts",
+    "authenticity_reasons",
+    "authenticity_score_bins",
+    "authenticity_runs",
+    "identity_runs",
 }
 
 
@@ -108,7 +113,16 @@ def test_dashboard_reads_every_view(cfg: Settings) -> None:
 
 
 def test_dashboard_views_have_rows(cfg: Settings) -> None:
-    for view in ("customers_current", "orders_placed", "customer_segments", "load_batches"):
+    for view in (
+        "customers_current",
+        "orders_placed",
+        "customer_segments",
+        "load_batches",
+        "authenticity_accounts",
+        "authenticity_reasons",
+        "authenticity_runs",
+        "identity_runs",
+    ):
         [(count,)] = fetch(cfg.role_url("dashboard"), f"select count(*) from dashboards.{view}")
         assert count > 0, view
 

@@ -93,6 +93,38 @@ def test_publish_regrants_recreated_table(warehouse_url, tmp_path, role_prefix, 
 
 def test_publish_skips_views_without_marts(warehouse_url):
     publish_marts(warehouse_url, run_id="r1")
-    assert _rows(
-        warehouse_url, "select count(*) from information_schema.views where table_schema = 'dashboards'"
-    ) == [(3,)]
+    views = _rows(
+        warehouse_url,
+        "select table_name from information_schema.views where table_schema = 'dashboards' order by 1",
+    )
+    # Only the views over bootstrapped tables (audit, identity, authenticity) exist.
+    assert [name for (name,) in views] == [
+        "authenticity_accounts",
+        "authenticity_reasons",
+        "authenticity_runs",
+        "authenticity_score_bins",
+        "identity_runs",
+        "load_batches",
+        "quality_results_daily",
+        "quarantine_rows",
+    ]
+
+
+def test_identity_views_without_keys(warehouse_url):
+    publish_marts(warehouse_url, run_id="r1")
+    columns = _rows(
+        warehouse_url,
+        "select table_name, column_name from information_schema.columns where table_schema = 'dashboards'"
+        " and (table_name like 'authenticity\\_%' or table_name like 'identity\\_%')",
+    )
+    assert {table for table, _ in columns} == {
+        "authenticity_accounts",
+        "authenticity_reasons",
+        "authenticity_runs",
+        "authenticity_score_bins",
+        "identity_runs",
+    }
+    # Keys, reason texts and evidence stay in the identity and authenticity schemas.
+    for table, column in columns:
+        assert not column.endswith("_key"), f"{table}.{column}"
+        assert column not in ("reasons", "evidence", "reason"), f"{table}.{column}"

@@ -36,7 +36,14 @@ from customer_warehouse.db import psycopg2_dsn
 
 HERE = Path(__file__).resolve().parent
 CHECK_SCRIPT = REPO_ROOT / "superset" / "tests_browser" / "check_dashboards.py"
-DASHBOARD_SLUGS = ["customer-overview", "data-quality"]
+DASHBOARD_TITLES = {
+    "customer-overview": "Customer overview",
+    "data-quality": "Data quality",
+    "customer-authenticity": "Customer authenticity",
+}
+DASHBOARD_SLUGS = list(DASHBOARD_TITLES)
+# Charts each dashboard places, by title.
+CHARTS_PER_DASHBOARD = {"Customer overview": 8, "Data quality": 5, "Customer authenticity": 10}
 OUTPUT_DIR = Path(os.environ.get("CW_TEST_OUTPUT_DIR", REPO_ROOT / "var" / "test-output")) / "dashboards"
 
 

@@ -21,7 +21,7 @@ from customer_warehouse.superset_access import (
     password_variable,
     viewer_permission_ids,
 )
-from tests.dashboards.conftest import query_one
+from tests.dashboards.conftest import DASHBOARD_SLUGS, query_one
 
 REGION = Region("SP", ("SP",))
 USERS = {
@@ -82,7 +82,7 @@ pytestmark = [pytest.mark.superset, pytest.mark.slow]
 
 def test_viewer_opens_dashboards(security: SupersetConfig) -> None:
     viewer = login(security, "viewer")
-    for slug in ("customer-overview", "data-quality"):
+    for slug in DASHBOARD_SLUGS:
         dashboard = viewer.call("GET", f"/dashboard/{slug}")["result"]
         charts = viewer.call("GET", f"/dashboard/{dashboard['id']}/charts")["result"]
         assert charts, slug

@@ -19,12 +19,19 @@ from customer_warehouse.dashboards import (
     SupersetConfig,
     SupersetError,
     build_bundle,
+    dashboard_titles,
     init_superset,
     main,
     refresh_dashboards,
     stop_superset,
 )
-from tests.dashboards.conftest import DASHBOARD_SLUGS, free_port, query_one
+from tests.dashboards.conftest import (
+    CHARTS_PER_DASHBOARD,
+    DASHBOARD_SLUGS,
+    DASHBOARD_TITLES,
+    free_port,
+    query_one,
+)
 
 ASSETS = REPO_ROOT / "superset" / "assets"
 DRAWN_VIZ_TYPES = {"echarts_timeseries_bar", "echarts_timeseries_line", "pie", "heatmap_v2"}
@@ -98,6 +105,15 @@ def test_datasets_read_dashboards_views() -> None:
         assert dataset["schema"] == "dashboards", path.name
         assert dataset["sql"] is None, path.name
         assert dataset["table_name"] in views, path.name
+
+
+def test_browser_checks_every_dashboard() -> None:
+    dashboards = [yaml.safe_load(p.read_text()) for p in (ASSETS / "dashboards").glob("*.yaml")]
+    assert {item["slug"]: item["dashboard_title"] for item in dashboards} == DASHBOARD_TITLES
+
+
+def test_dashboard_titles_from_assets() -> None:
+    assert dashboard_titles() == sorted(DASHBOARD_TITLES.values())
 
 
 def test_assets_reference_known_uuids() -> None:
@@ -175,7 +191,7 @@ def test_cli_import_without_secret_key(tmp_path: Path, monkeypatch: pytest.Monke
 class TestRunningSuperset:
     def test_import_creates_dashboards(self, reimport_counts) -> None:
         before, _ = reimport_counts
-        assert before.charts_per_dashboard == {"Customer overview": 8, "Data quality": 5}
+        assert before.charts_per_dashboard == CHARTS_PER_DASHBOARD
 
     def test_reimport_keeps_counts(self, reimport_counts) -> None:
         before, after = reimport_counts
@@ -197,10 +213,7 @@ class TestRunningSuperset:
 
     def test_refresh_warms_every_chart(self, superset_cfg: SupersetConfig, reimport_counts) -> None:
         refreshed = {item.title: item for item in refresh_dashboards(superset_cfg)}
-        assert {title: item.charts_warmed for title, item in refreshed.items()} == {
-            "Customer overview": 8,
-            "Data quality": 5,
-        }
+        assert {title: item.charts_warmed for title, item in refreshed.items()} == CHARTS_PER_DASHBOARD
         for item in refreshed.values():
             assert item.chart_errors == {}, item.title
             assert item.datasets_invalidated > 0, item.title
@@ -215,7 +228,8 @@ class TestRunningSuperset:
 
     def test_every_chart_draws_data(self, browser_report: dict) -> None:
         for dashboard in browser_report["dashboards"]:
-            assert len(dashboard["charts"]) == (8 if dashboard["slug"] == "customer-overview" else 5)
+            expected = CHARTS_PER_DASHBOARD[DASHBOARD_TITLES[dashboard["slug"]]]
+            assert len(dashboard["charts"]) == expected, dashboard["slug"]
             for chart in dashboard["charts"]:
                 label = f"{dashboard['slug']}: {chart['name']}"
                 assert chart["error"] is None, f"{label} shows an error: {chart['error']}"
@@ -265,6 +279,29 @@ class TestRunningSuperset:
         # The table header shows the row count in its search box placeholder ("30 records...",
         # "1 record...").
         assert re.search(rf"\b{failed} records?\b", table["search_placeholder"]), table["search_placeholder"]
+
+    def test_flagged_number_matches_sql(self, browser_report: dict, populated_warehouse: str) -> None:
+        expected = query_one(
+            populated_warehouse, "select count(*) from authenticity.account_scores where band <> 'trusted'"
+        )
+        assert expected > 0, "the pipeline run flagged no account, so the chart would prove nothing"
+        displayed = _chart(browser_report, "customer-authenticity", "Flagged accounts")["big_number"]
+        assert int(displayed.replace(",", "")) == expected
+
+    def test_merged_number_matches_sql(self, browser_report: dict, populated_warehouse: str) -> None:
+        expected = query_one(
+            populated_warehouse,
+            "select sum(account_count) from identity.persons where status = 'active' and account_count > 1",
+        )
+        assert expected > 0, "identity resolution linked no accounts, so the chart would prove nothing"
+        displayed = _chart(browser_report, "customer-authenticity", "Accounts merged into persons")
+        assert int(displayed["big_number"].replace(",", "")) == expected
+
+    def test_identity_runs_table_row_per_run(self, browser_report: dict, populated_warehouse: str) -> None:
+        runs = query_one(populated_warehouse, "select count(*) from identity.runs")
+        table = _chart(browser_report, "customer-authenticity", "Identity resolution runs")
+        # Ten columns per run, every cell filled (zeros included), on a first page of 10 runs.
+        assert table["table_cells"] == 10 * min(runs, 10)
 
 
 def _chart(report: dict, slug: str, name: str) -> dict:
