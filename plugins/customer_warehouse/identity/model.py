@@ -175,7 +175,13 @@ def _train(table: pd.DataFrame, cfg: ProbabilisticSettings) -> MatchModel:
     )
     training = linker.training
     training.estimate_probability_two_random_records_match([block_on("email"), block_on("phone")], recall=0.8)
-    training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+    # One pass over the sampled pairs per comparison. Splink's default splits the sample
+    # into ten chunks and stops once every level has counted 100 pairs. The exact email
+    # and phone levels never get there among random pairs, so all ten chunks ran, each
+    # joining the whole sample again, for the same counts.
+    training.estimate_u_using_random_sampling(
+        max_pairs=cfg.u_max_pairs, seed=cfg.seed, num_chunks=1, min_count_per_level=None
+    )
     for columns in cfg.em_blocking_rules:
         training.estimate_parameters_using_expectation_maximisation(
             block_on(*columns), max_pairs=cfg.em_max_pairs
