@@ -25,6 +25,8 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from customer_warehouse.identity.frame import FRAME_COLUMNS
 from customer_warehouse.identity.names import has_han, keys_of_tokens, name_tokens, part_tokens
@@ -266,6 +268,13 @@ def pg_bigint_arrays(hashes: np.ndarray) -> np.ndarray:
     """Return each row of ``hashes`` as PostgreSQL array text without the zeros: '{12,-7}'."""
     if hashes.shape[1] == 0:
         return np.full(len(hashes), "{}", dtype=object)
-    columns = [pd.Series(hashes[:, i].astype(str)).replace("0", "") for i in range(hashes.shape[1])]
-    joined = columns[0].str.cat(columns[1:], sep=",").str.replace(",+", ",", regex=True).str.strip(",")
-    return ("{" + joined + "}").to_numpy(dtype=object)
+    # Arrow builds the text in C++: each nonzero hash with its comma, zeros as empty text.
+    # (Joining with null_handling="skip" drops rows whose values are all null in pyarrow 26.)
+    parts = [
+        pc.fill_null(
+            pc.binary_join_element_wise(pc.cast(pa.array(column, mask=column == 0), pa.string()), ",", ""), ""
+        )
+        for column in np.ascontiguousarray(hashes.T)
+    ]
+    joined = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters=",")
+    return pc.binary_join_element_wise("{", joined, "}", "").to_numpy(zero_copy_only=False)
