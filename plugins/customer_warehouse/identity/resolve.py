@@ -255,7 +255,8 @@ def _full(engine, frame, run_id, keys, cfg, rules, steps, _loader) -> IdentityRu
         model=model.settings if model.origin == "trained" else None,
     )
     # TODO: a full run of 1M accounts stays under 10,000 accounts per second (about 6,600
-    # on 2 cores): preparation, training and this storage step take equal shares.
+    # on 2 cores). Preparation, training and this step take similar shares, and here the
+    # index builds of the bridge (the GIN index of blocking keys above all) cost most.
     store.write_run(engine, write)
     steps.done(
         "store",
