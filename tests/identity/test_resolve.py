@@ -80,8 +80,14 @@ PERSONS = {
     "a2": {"full_name": "Anna Schmidt", "phone": "0151 10000001", "birth_date": "1980-01-02"},
     "q1": {"full_name": "Bruno Costa", "phone": "+49 151 20000002", "person_ref": "u-1"},
     "r1": {"full_name": "Jing Chen", "phone": "+49 151 30000003", "email": "jing.chen@gmx.de"},
-    "r2": {"full_name": "Chen Jing", "phone": "+49 151 30000003", "email": "chen.jing@t-online.de"},
-    "r3": {"full_name": "陈静", "email": "chen.jing@t-online.de"},
+    "r2": {
+        "full_name": "Chen Jing",
+        "phone": "+49 151 30000003",
+        "email": "chen.jing@t-online.de",
+        "postcode": "10115",
+    },
+    # Same email and same postcode as r2, because a shared email alone does not link.
+    "r3": {"full_name": "陈静", "email": "chen.jing@t-online.de", "postcode": "10115"},
 }
 
 
@@ -110,7 +116,12 @@ def test_stable_keys_merge_and_split(frame_of, pg_database, keys):
 
     second = dict(PERSONS)
     # m1 shares Anna's email and Bruno's platform id: Anna's person (2 accounts) absorbs Bruno's.
-    second["m1"] = {"full_name": "A. Schmidt", "email": "anna.schmidt@web.de", "person_ref": "u-1"}
+    second["m1"] = {
+        "full_name": "A. Schmidt",
+        "email": "anna.schmidt@web.de",
+        "birth_date": "1980-01-02",
+        "person_ref": "u-1",
+    }
     # r3 now has its own email and nothing else in common with r1 and r2: it splits off.
     second["r3"] = {"full_name": "陈静", "email": "jing.c@qq.com"}
     resolve_identities(frame_of(*second.items()), url, "run-2", keys)

@@ -23,9 +23,9 @@ def _links(frame, settings):
 
 def test_email_spellings_link(frame_of, identity_settings):
     frame = frame_of(
-        ("1", {"email": "Anna.Schmidt@gmail.com"}),
-        ("2", {"email": " annaschmidt+shop@GMAIL.com "}),
-        ("3", {"email": "other@gmail.com"}),
+        ("1", {"email": "Anna.Schmidt@gmail.com", "postcode": "10115"}),
+        ("2", {"email": " annaschmidt+shop@GMAIL.com ", "postcode": "10115"}),
+        ("3", {"email": "other@gmail.com", "postcode": "10115"}),
     )
     assert _links(frame, identity_settings) == {(("1", "2"), "same_email")}
 
@@ -53,8 +53,25 @@ def test_birth_date_conflict_blocks_email_rule(frame_of, identity_settings):
 
 def test_missing_birth_date_is_no_conflict(frame_of, identity_settings):
     frame = frame_of(
-        ("1", {"email": "family@web.de", "birth_date": "1970-01-02"}),
-        ("2", {"email": "family@web.de"}),
+        ("1", {"email": "family@web.de", "birth_date": "1970-01-02", "postcode": "10115"}),
+        ("2", {"email": "family@web.de", "postcode": "10115"}),
+    )
+    assert _links(frame, identity_settings) == {(("1", "2"), "same_email")}
+
+
+def test_email_rule_needs_corroboration(frame_of, identity_settings):
+    frame = frame_of(
+        ("1", {"email": "anna.schmidt@gmail.com", "postcode": "10115"}),
+        ("2", {"email": "anna.schmidt@gmail.com", "postcode": "80331"}),
+        ("3", {"email": "anna.schmidt@gmail.com"}),
+    )
+    assert _links(frame, identity_settings) == set()
+
+
+def test_email_rule_corroborated_by_birth_date(frame_of, identity_settings):
+    frame = frame_of(
+        ("1", {"email": "anna.schmidt@gmail.com", "birth_date": "1970-01-02", "postcode": "10115"}),
+        ("2", {"email": "anna.schmidt@gmail.com", "birth_date": "1970-01-02", "postcode": "80331"}),
     )
     assert _links(frame, identity_settings) == {(("1", "2"), "same_email")}
 

@@ -16,6 +16,7 @@ no letters has no key (None).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -74,10 +75,18 @@ COMPOUND_SURNAMES = frozenset(
 _HAN_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x323AF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
 
 
+_HAN = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _HAN_RANGES) + "]")
+
+
 def is_han(char: str) -> bool:
     """Tell whether ``char`` is a Han character (a CJK ideograph)."""
     point = ord(char)
     return any(low <= point <= high for low, high in _HAN_RANGES)
+
+
+def has_han(text: str) -> bool:
+    """Tell whether ``text`` contains at least one Han character."""
+    return _HAN.search(text) is not None
 
 
 def fold_latin(text: str) -> str:
@@ -158,7 +167,11 @@ def name_tokens(given: str | None, family: str | None, full: str | None) -> tupl
 
 def name_keys(given: str | None, family: str | None, full: str | None) -> tuple[str | None, str | None]:
     """Return (name_key, name_native) of a name; both None when it has no letters."""
-    tokens = name_tokens(given, family, full)
+    return keys_of_tokens(name_tokens(given, family, full))
+
+
+def keys_of_tokens(tokens: tuple[tuple[str, str], ...]) -> tuple[str | None, str | None]:
+    """Return (name_key, name_native) of a name's (transliterated, native) tokens."""
     if not tokens:
         return None, None
     latin = " ".join(sorted(token for token, _ in tokens))

@@ -25,9 +25,11 @@ from datetime import date, datetime
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from customer_warehouse.identity.frame import FRAME_COLUMNS
-from customer_warehouse.identity.names import is_han, name_keys
+from customer_warehouse.identity.names import has_han, keys_of_tokens, name_tokens, part_tokens
 from customer_warehouse.identity.settings import BlockingRule, DeterministicRule
 from customer_warehouse.pii.keys import Pseudonymizer
 
@@ -72,8 +74,7 @@ def check_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _text(series: pd.Series) -> np.ndarray:
     """Return the values as stripped text in an object array, None for missing or blank ones."""
-    values = series.to_numpy(dtype=object, na_value=None)
-    return np.array([(str(v).strip() or None) if v is not None else None for v in values], dtype=object)
+    return _per_value(series.to_numpy(dtype=object, na_value=None), lambda v: str(v).strip() or None)
 
 
 def _per_value(values: np.ndarray, func) -> np.ndarray:
@@ -127,28 +128,44 @@ def _iso_date(value: object) -> str | None:
         return None
 
 
-_SEPARATOR = "\x1f"
-
-
-def _name_keys_of(joined: str) -> tuple[str | None, str | None]:
-    given, family, full = (part or None for part in joined.split(_SEPARATOR))
-    return name_keys(given, family, full)
+def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (codes, distinct values) with missing values coded as the last position."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes), uniques
 
 
 def _name_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    parts = [_text(frame[c]) for c in ("given_name", "family_name", "full_name")]
-    joined = np.array(
-        [_SEPARATOR.join(p or "" for p in triple) for triple in zip(*parts, strict=True)], dtype=object
+    # Names repeat across accounts and persons: transliterate each distinct part once,
+    # then combine the parts of each distinct (given, family) pair once.
+    given, given_names = _codes(_text(frame["given_name"]))
+    family, family_names = _codes(_text(frame["family_name"]))
+    full, full_names = _codes(_text(frame["full_name"]))
+    given_tokens = [part_tokens(v) for v in given_names] + [()]
+    family_tokens = [part_tokens(v, family=True) for v in family_names] + [()]
+    without_parts = (
+        np.array([not t for t in given_tokens])[given] & np.array([not t for t in family_tokens])[family]
     )
-    # The same written name repeats across accounts and persons: transliterate each once.
-    keys = _per_value(joined, _name_keys_of)
-    name_key = np.array([k[0] for k in keys], dtype=object)
-    native = np.array([k[1] for k in keys], dtype=object)
+    # One code per row: the (given, family) pair, or (negative) the full name when the
+    # parts hold no letters, which is when name_tokens falls back to the full name.
+    pair = given.astype(np.int64) * (len(family_names) + 1) + family
+    combined = np.where(without_parts, -1 - full.astype(np.int64), pair)
+    codes, uniques = pd.factorize(combined)
+    full_names = [*full_names, None]
+    keys = [
+        keys_of_tokens(
+            name_tokens(None, None, full_names[-1 - code])
+            if code < 0
+            else given_tokens[code // (len(family_names) + 1)] + family_tokens[code % (len(family_names) + 1)]
+        )
+        for code in uniques.tolist()
+    ]
+    name_key = np.array([k[0] for k in keys] + [None], dtype=object)[codes]
+    native = np.array([k[1] for k in keys] + [None], dtype=object)[codes]
     return {
         "name_key": name_key,
         "name_native": native,
         "name_tokens": _per_value(name_key, lambda k: k.split(" ")),
-        "name_han": _per_value(native, lambda k: any(is_han(ch) for ch in k)).astype(bool),
+        "name_han": _per_value(native, has_han).astype(bool),
     }
 
 
@@ -229,24 +246,21 @@ def blocking_hashes(
     share a value with a new one, and cannot be reversed without the secret.
     """
     secret = bytes.fromhex(keys.digest("identity:blocking-index"))
+    # Keying BLAKE2b costs a compression of its own: key once, copy the keyed state per value.
+    keyed = hashlib.blake2b(digest_size=8, key=secret)
     hashes = np.zeros((len(table), len(column_sets)), dtype=np.int64)
     for position, columns in enumerate(column_sets):
-        namespace = "+".join(columns)
+        prefix = ("+".join(columns) + ":").encode()
         codes, uniques = pd.factorize(_joined(table, columns), use_na_sentinel=True)
-        digests = np.array(
-            [
-                int.from_bytes(
-                    hashlib.blake2b(f"{namespace}:{value}".encode(), digest_size=8, key=secret).digest(),
-                    "big",
-                    signed=True,
-                )
-                or 1
-                for value in uniques
-            ]
-            + [0],
-            dtype=np.int64,
-        )
-        hashes[:, position] = digests[codes]
+        digests = []
+        for value in uniques.tolist():
+            state = keyed.copy()
+            state.update(prefix + value.encode())
+            digests.append(state.digest())
+        values = np.frombuffer(b"".join(digests), dtype=">i8").astype(np.int64)
+        # 0 stands for a missing value: a value hashing to 0 takes 1 instead.
+        values = np.append(np.where(values == 0, 1, values), 0)
+        hashes[:, position] = values[codes]
     return hashes
 
 
@@ -254,6 +268,13 @@ def pg_bigint_arrays(hashes: np.ndarray) -> np.ndarray:
     """Return each row of ``hashes`` as PostgreSQL array text without the zeros: '{12,-7}'."""
     if hashes.shape[1] == 0:
         return np.full(len(hashes), "{}", dtype=object)
-    columns = [pd.Series(hashes[:, i].astype(str)).replace("0", "") for i in range(hashes.shape[1])]
-    joined = columns[0].str.cat(columns[1:], sep=",").str.replace(",+", ",", regex=True).str.strip(",")
-    return ("{" + joined + "}").to_numpy(dtype=object)
+    # Arrow builds the text in C++: each nonzero hash with its comma, zeros as empty text.
+    # (Joining with null_handling="skip" drops rows whose values are all null in pyarrow 26.)
+    parts = [
+        pc.fill_null(
+            pc.binary_join_element_wise(pc.cast(pa.array(column, mask=column == 0), pa.string()), ",", ""), ""
+        )
+        for column in np.ascontiguousarray(hashes.T)
+    ]
+    joined = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters=",")
+    return pc.binary_join_element_wise("{", joined, "}", "").to_numpy(zero_copy_only=False)

@@ -13,7 +13,12 @@ log = logging.getLogger(__name__)
 
 EDGE_COLUMNS = ["unique_id_l", "unique_id_r", "rule", "match_probability"]
 # Frame columns whose folded form in the matching table is what conflicts are judged on.
-_MATCHING_COLUMN = {"birth_date": "birth_date", "phone_e164": "phone", "email_canonical": "email"}
+_MATCHING_COLUMN = {
+    "birth_date": "birth_date",
+    "phone_e164": "phone",
+    "email_canonical": "email",
+    "postcode": "postcode",
+}
 
 
 def empty_edges() -> pd.DataFrame:
@@ -71,10 +76,19 @@ def _conflicting(pairs: pd.DataFrame, frame: pd.DataFrame, table: pd.DataFrame, 
     return conflict
 
 
+def _corroborated(pairs: pd.DataFrame, frame: pd.DataFrame, table: pd.DataFrame, rule: DeterministicRule):
+    agree = np.zeros(len(pairs), dtype=bool)
+    for column in rule.corroborated_by:
+        values = _key_values(frame, table, column).to_numpy()
+        left, right = values[pairs["l"].to_numpy()], values[pairs["r"].to_numpy()]
+        agree |= pd.notna(left) & pd.notna(right) & (left == right)
+    return agree
+
+
 def rule_links(
     frame: pd.DataFrame, table: pd.DataFrame, rule: DeterministicRule, scope: np.ndarray | None = None
 ) -> tuple[pd.DataFrame, int]:
-    """Return the rule's links (matching table ids) and how many pairs it left for conflicts.
+    """Return the rule's links (matching table ids) and how many pairs it left to the model.
 
     ``frame`` and ``table`` share their row order. ``scope`` (a boolean mask of rows)
     keeps only links with at least one row in scope, as an incremental run needs.
@@ -82,10 +96,14 @@ def rule_links(
     groups = _groups(_key_values(frame, table, rule.key), rule)
     if groups.empty:
         return empty_edges(), 0
-    pairs = _all_pairs(groups) if rule.unless_conflict else _star_pairs(groups)
+    pairwise = rule.unless_conflict or rule.corroborated_by
+    pairs = _all_pairs(groups) if pairwise else _star_pairs(groups)
     if scope is not None:
         pairs = pairs[scope[pairs["l"].to_numpy()] | scope[pairs["r"].to_numpy()]]
     conflict = _conflicting(pairs, frame, table, rule) if rule.unless_conflict else np.zeros(len(pairs), bool)
+    if rule.corroborated_by:
+        # An uncorroborated pair is left to the model, like a conflicting one.
+        conflict |= ~_corroborated(pairs, frame, table, rule)
     kept = pairs[~conflict]
     ids = table["unique_id"].to_numpy()
     left, right = ids[kept["l"].to_numpy()], ids[kept["r"].to_numpy()]
@@ -111,7 +129,7 @@ def deterministic_links(
     for rule in rules:
         edges, conflicts = rule_links(frame, table, rule, scope)
         log.info(
-            "rule %s linked %s pairs; %s pairs conflicted and go to the probabilistic model",
+            "rule %s linked %s pairs; %s pairs conflicted or lacked corroboration and go to the model",
             rule.name,
             len(edges),
             conflicts,

@@ -21,6 +21,8 @@ CONFIG_DIR_VARIABLE = "CW_IDENTITY_CONFIG_DIR"
 IDENTITY_FILE = "identity.yml"
 # Columns of the matching table that blocking rules may name (see prepare.py).
 BLOCKING_COLUMNS = frozenset({"email", "phone", "name_key", "birth_date", "postcode", "city", "person_ref"})
+# Fields a link may be corroborated by (see ProbabilisticSettings.corroborated_by).
+CORROBORATING_FIELDS = ("birth_date", "phone", "postcode")
 
 
 class IdentityConfigError(ValueError):
@@ -34,12 +36,16 @@ def config_dir() -> Path:
 
 @dataclass(frozen=True)
 class DeterministicRule:
-    """Link accounts sharing ``key`` unless they disagree on a field of ``unless_conflict``."""
+    """Link accounts sharing ``key`` unless they disagree on a field of ``unless_conflict``.
+
+    With ``corroborated_by``, a pair must also agree on one of those frame columns.
+    """
 
     name: str
     key: str
     unless_conflict: tuple[str, ...]
     max_accounts: int | None
+    corroborated_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,9 @@ class ProbabilisticSettings:
     em_max_pairs: int
     em_blocking_rules: tuple[tuple[str, ...], ...]
     model_file: Path
+    # A scored pair becomes a link only if one of these fields agrees: birth date and
+    # phone up to a typo, postcode exactly. When empty, the probability alone decides.
+    corroborated_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,12 +138,27 @@ def _deterministic(path: Path, index: int, item: Any) -> DeterministicRule:
         _frame_column(path, column, f"{where}unless_conflict")
         for column in _list(path, item, "unless_conflict", where)
     )
+    corroborating = item.get("corroborated_by") or []
+    if not isinstance(corroborating, list):
+        raise IdentityConfigError(f"{path}: {where}corroborated_by must be a list of identity frame columns")
     return DeterministicRule(
         name=str(_require(path, item, "name", where)),
         key=_frame_column(path, _require(path, item, "key", where), f"{where}key"),
         unless_conflict=conflicts,
         max_accounts=_positive_or_none(path, item.get("max_accounts"), f"{where}max_accounts"),
+        corroborated_by=tuple(
+            _frame_column(path, column, f"{where}corroborated_by") for column in corroborating
+        ),
     )
+
+
+def _corroborating(path: Path, section: dict, where: str) -> tuple[str, ...]:
+    fields = section.get("corroborated_by") or []
+    if not isinstance(fields, list) or any(field not in CORROBORATING_FIELDS for field in fields):
+        raise IdentityConfigError(
+            f"{path}: {where}corroborated_by is {fields!r}; list some of {', '.join(CORROBORATING_FIELDS)}"
+        )
+    return tuple(fields)
 
 
 def _blocking_columns(path: Path, columns: Any, where: str) -> tuple[str, ...]:
@@ -178,4 +202,5 @@ def _probabilistic(path: Path, data: dict) -> ProbabilisticSettings:
         em_max_pairs=int(_require(path, section, "em_max_pairs", where)),
         em_blocking_rules=em_rules,
         model_file=path.parent / str(_require(path, section, "model_file", where)),
+        corroborated_by=_corroborating(path, section, where),
     )

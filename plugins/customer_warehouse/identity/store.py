@@ -6,7 +6,6 @@ run leaves the previous state whole. Bulk rows go in with ``COPY``.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -16,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ BRIDGE_COLUMNS = [
 EDGE_COLUMNS = ["customer_key_l", "customer_key_r", "rule", "match_probability", "run_id"]
 EVENT_COLUMNS = ["run_id", "event", "person_key", "other_person_key", "account_count", "reason"]
 # Memory for the index builds of a full run (a GIN build of 1M rows with PostgreSQL's
-# default 64MB spills to disk many times). Applies to this transaction only.
+# default 64MB spills to disk many times). Applies to the run's transaction only.
 INDEX_BUILD_MEMORY = "512MB"
 
 
@@ -47,17 +48,31 @@ def _pg_array(values: Any) -> str | None:
     return "{" + ",".join(str(v).replace('"', "") for v in values) + "}"
 
 
+def _arrow_column(values: pd.Series) -> pa.Array:
+    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        # Through Python objects: Arrow's CSV writer has written zeros for text columns
+        # that share their buffers with pandas' Arrow-backed strings.
+        values = values.to_numpy(dtype=object, na_value=None)
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Mixed types in one object column: write each value's text.
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
 def _copy(cursor, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
-    """COPY ``frame[columns]`` into ``table`` as CSV; None and NaN become NULL."""
+    """COPY ``frame[columns]`` into ``table`` as CSV, with None and NaN as NULL.
+
+    Arrow writes the CSV, several times faster than pandas. It quotes text and writes
+    NULL as an unquoted empty field, which is what PostgreSQL's CSV format reads as NULL.
+    """
     if frame.empty:
         return
-    buffer = io.StringIO()
-    frame[columns].to_csv(buffer, index=False, header=False, na_rep="\\N", quoting=csv.QUOTE_MINIMAL)
-    buffer.seek(0)
-    cursor.copy_expert(
-        f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')",
-        buffer,
-    )
+    data = pa.table({column: _arrow_column(frame[column]) for column in columns})
+    output = pa.BufferOutputStream()
+    pa_csv.write_csv(data, output, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    buffer = io.BytesIO(output.getvalue().to_pybytes())
+    cursor.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", buffer)
 
 
 def _query_frame(engine: Engine, sql: str, params: Iterable[Any] | None = None) -> pd.DataFrame:
@@ -217,7 +232,10 @@ def _write_persons(cursor, write: RunWrite) -> None:
     _retire_persons(cursor, write)
     if write.full:
         cursor.execute("delete from identity.persons where status = 'active'")
+        # As for the bridge: one sorted build of the key index instead of an insert per row.
+        cursor.execute("alter table identity.persons drop constraint persons_pkey")
         _copy(cursor, "identity.persons", persons, columns)
+        cursor.execute("alter table identity.persons add constraint persons_pkey primary key (person_key)")
     else:
         _temporary_copy(cursor, "_persons", "identity.persons")
         _copy(cursor, "_persons", persons, columns)
@@ -234,10 +252,14 @@ def _write_bridge(cursor, write: RunWrite) -> None:
         # Building the indexes once after the load is several times faster than keeping
         # them up to date row by row, above all the GIN index of blocking keys.
         cursor.execute("truncate identity.person_accounts")
-        cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
         cursor.execute("drop index if exists identity.person_accounts_blocking_idx")
         cursor.execute("drop index if exists identity.person_accounts_person_idx")
+        cursor.execute("alter table identity.person_accounts drop constraint person_accounts_pkey")
         _copy(cursor, "identity.person_accounts", bridge, BRIDGE_COLUMNS)
+        cursor.execute(
+            "alter table identity.person_accounts "
+            "add constraint person_accounts_pkey primary key (customer_key)"
+        )
         cursor.execute("create index person_accounts_person_idx on identity.person_accounts (person_key)")
         cursor.execute(
             "create index person_accounts_blocking_idx on identity.person_accounts using gin (blocking_keys)"
@@ -305,6 +327,8 @@ def write_run(engine: Engine, write: RunWrite) -> None:
                     f"identity run {write.run_id} is already stored: give every run its own run id "
                     "(the Airflow run id, for example)"
                 )
+            if write.full:
+                cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
             _write_run(cursor, write)
             _write_edges(cursor, write)
             _write_bridge(cursor, write)
@@ -314,7 +338,8 @@ def write_run(engine: Engine, write: RunWrite) -> None:
                     (write.removed_accounts,),
                 )
             _write_persons(cursor, write)
-            events = write.events.assign(run_id=write.run_id)
+            # In key order, inserts into the person index of events touch each page once.
+            events = write.events.assign(run_id=write.run_id).sort_values("person_key", kind="stable")
             _copy(cursor, "identity.person_events", events, EVENT_COLUMNS)
         connection.commit()
     except BaseException:
