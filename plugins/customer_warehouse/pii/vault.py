@@ -1,8 +1,9 @@
 """The PII vault: a separate database holding direct identifiers, encrypted record by record.
 
-Writers stage encrypted rows with ``COPY`` and upsert them chunk by chunk, keeping only
-the newest source version of each record. Readers decrypt in the calling process; the key ring never
-reaches the database. ``rotate_keys`` re-encrypts every record made with an older key.
+Writers ``COPY`` encrypted rows chunk by chunk, new keys straight into their table and
+the others through a stage table and an upsert that keeps only the newest source version
+of each record. Readers decrypt in the calling process; the key ring never reaches the
+database. ``rotate_keys`` re-encrypts every record made with an older key.
 """
 
 from __future__ import annotations
