@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg2
 import pytest
 
+from customer_warehouse.db import psycopg2_dsn
 from customer_warehouse.pii.crypto import DecryptionError, KeyRing, VaultKeyError, key_id_of, new_key_entry
 from customer_warehouse.pii.keys import MissingSecretError, Pseudonymizer
 
@@ -71,3 +73,26 @@ def test_pseudonymizer_needs_secret():
     assert keys.customer_key("shop", 42) == keys.digest("shop:42")
     assert keys.key("email", None) is None
     assert keys.key("email", "a@b.cn") != Pseudonymizer("other").key("email", "a@b.cn")
+
+
+# Secrets shorter than, equal to and longer than SHA-256's 64-byte block (which HMAC
+# hashes first), and multi-byte UTF-8 in both the secret and the text.
+@pytest.mark.parametrize(
+    "secret", ["s", "k" * 64, "k" * 65, "密钥" * 20], ids=["short", "one-block", "long", "multibyte"]
+)
+def test_pseudonymizer_matches_pgcrypto(pg_database, secret):
+    texts = ["", "shop:42", "email:zhang.wei@example.com", "张伟" * 40]
+    conn = psycopg2.connect(psycopg2_dsn(pg_database("hmac")))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("create extension if not exists pgcrypto")
+            cur.execute(
+                "select encode(hmac(convert_to(t, 'UTF8'), convert_to(%s, 'UTF8'), 'sha256'), 'hex')"
+                " from unnest(%s::text[]) with ordinality as u(t, n) order by n",
+                (secret, texts),
+            )
+            expected = [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+    keys = Pseudonymizer(secret)
+    assert [keys.digest(text) for text in texts] == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
@@ -105,3 +107,84 @@ def test_ciphertext_moved_between_records_fails(vault_url):
     conn.close()
     with pytest.raises(ValueError, match="failed authentication"):
         _names(vault_url, ring)
+
+
+def test_duplicate_keys_in_chunk_keep_newest(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    rows = _rows(2, T0 + timedelta(hours=1), " v2") + _rows(3)
+    assert _write(vault_url, rows, ring) == 3
+    assert _names(vault_url, ring) == {
+        "key-0000": "Person 0 v2",
+        "key-0001": "Person 1 v2",
+        "key-0002": "Person 2",
+    }
+
+
+def test_copy_fields_round_trip(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    awkward = ['7,"quoted"', "line\nbreak", r"\N", "", " padded "]
+    rows = [
+        VaultRow(f"key-{i}", {"full_name": f"P{i}"}, {**_rows(1)[0].columns, "source_customer_id": text})
+        for i, text in enumerate(awkward)
+    ]
+    _write(vault_url, rows, ring)
+    stored = dict(
+        query_vault(vault_url, "select customer_key, source_customer_id from pii.customer_identities")
+    )
+    assert stored == {f"key-{i}": text for i, text in enumerate(awkward)}
+
+
+def query_vault(url: str, sql: str) -> list[tuple]:
+    conn = psycopg2.connect(psycopg2_dsn(url))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def _wait_for_lock_wait(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        waiting = query_vault(
+            url,
+            "select count(*) from pg_stat_activity"
+            " where datname = current_database() and wait_event_type = 'Lock'",
+        )
+        if waiting[0][0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no session of the vault waited for a lock within {timeout_s} s")
+
+
+def test_concurrent_insert_falls_back_to_upsert(vault_url, caplog):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    other = psycopg2.connect(psycopg2_dsn(vault_url))
+    ours = psycopg2.connect(psycopg2_dsn(vault_url))
+    outcome: dict[str, object] = {}
+
+    def write_ours() -> None:
+        try:
+            with ours, ours.cursor() as cur:
+                outcome["written"] = write_rows(cur, TABLE, _rows(2, T0 + timedelta(hours=1), " ours"), ring)
+        except Exception as error:  # noqa: BLE001 - checked by the assertions below
+            outcome["error"] = error
+
+    try:
+        # The other transaction inserts key-0000 without committing, so ours does not see
+        # it, copies it, waits on the primary key and fails there once the other commits.
+        with other.cursor() as cur:
+            write_rows(cur, TABLE, _rows(1, T0, " other"), ring)
+        writer = threading.Thread(target=write_ours)
+        writer.start()
+        _wait_for_lock_wait(vault_url)
+        other.commit()
+        writer.join()
+    finally:
+        other.close()
+        ours.close()
+    assert "error" not in outcome
+    assert any("upserting this chunk instead" in record.getMessage() for record in caplog.records)
+    assert outcome["written"] == 2
+    assert _names(vault_url, ring) == {"key-0000": "Person 0 ours", "key-0001": "Person 1 ours"}

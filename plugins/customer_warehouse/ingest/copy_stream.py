@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg2
 from psycopg2.sql import SQL, Identifier, Literal
@@ -34,8 +34,8 @@ class CopyCancelled(Exception):
 class _ChunkReader:
     """File-like object whose ``read`` returns the chunks a producer puts in a queue."""
 
-    def __init__(self) -> None:
-        self.chunks: queue.Queue[bytes] = queue.Queue(maxsize=_QUEUE_CHUNKS)
+    def __init__(self, max_chunks: int = _QUEUE_CHUNKS) -> None:
+        self.chunks: queue.Queue[bytes] = queue.Queue(maxsize=max_chunks)
         self.cancelled = threading.Event()
         self.finished = False
 
@@ -103,33 +103,36 @@ def copy_from_producer(cur, sql: str, produce: Callable[[Callable[[bytes], None]
     return outcome["value"]  # type: ignore[return-value]
 
 
-class CopySink:
-    """A ``COPY ... FROM STDIN`` running in a background thread, fed chunk by chunk with ``put``.
+class ChunkWriter:
+    """A background thread that hands each chunk given to ``put`` to ``write``, in order.
 
-    It lets one producer feed a second COPY (the vault's) while the first one runs, so
-    neither server waits for the other. ``close`` ends the input and raises the COPY's
-    error if it failed. The cursor belongs to the sink's thread until ``close`` returns.
+    A chunk is any object, such as bytes or a list of rows, and ``put`` drops empty ones.
+    The writer lets one producer feed a second database (the vault) while the first one's
+    COPY runs, so neither server waits for the other. ``write`` runs in the writer's thread,
+    so whatever cursor it uses belongs to that thread until ``close`` returns. ``close``
+    waits for every queued chunk and raises the error of ``write`` if it failed.
     """
 
-    def __init__(self, cur, sql: str) -> None:
-        self._reader = _ChunkReader()
+    def __init__(self, write: Callable[[Any], object], max_chunks: int = 4) -> None:
+        self._reader = _ChunkReader(max_chunks)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(cur, sql), name="copy-sink", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(write,), name="chunk-writer", daemon=True)
         self._thread.start()
 
-    def _run(self, cur, sql: str) -> None:
+    def _run(self, write: Callable[[Any], object]) -> None:
         try:
-            cur.copy_expert(sql, self._reader, size=1 << 20)
+            while chunk := self._reader.read():
+                write(chunk)
         except BaseException as error:  # noqa: BLE001 - handed to the thread calling close
             self._error = error
             self._reader.cancelled.set()
 
-    def put(self, data: bytes) -> None:
-        """Queue ``data`` for the COPY; raises ``CopyCancelled`` once the COPY has failed."""
+    def put(self, data: Any) -> None:
+        """Queue ``data`` for ``write``; raises ``CopyCancelled`` once ``write`` has failed."""
         self._reader.put(data)
 
     def close(self) -> None:
-        """End the input, wait for the COPY to finish, and raise its error if it failed."""
+        """End the input, wait until every chunk is written, and raise the error of ``write``, if any."""
         self._reader.close_input()
         self._thread.join()
         if self._error is not None:

@@ -34,7 +34,7 @@ from customer_warehouse import db, platform_schema
 from customer_warehouse.config import Settings
 from customer_warehouse.ingest import batches
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
-from customer_warehouse.ingest.copy_stream import CopySink, copy_from_producer
+from customer_warehouse.ingest.copy_stream import ChunkWriter, copy_from_producer
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
 from customer_warehouse.pii.split import SHOP_SPLITS, TableSplit
@@ -149,7 +149,7 @@ class _Extract:
     splitter: TableSplit | None = None
     protection: Protection | None = None
     vault_stage: VaultStage | None = None
-    vault_sink: CopySink | None = None
+    vault_writer: ChunkWriter | None = None
     read: int = 0
     staged: int = 0
     erased: int = 0
@@ -174,7 +174,7 @@ class _Extract:
             writer.writerow([_csv_value(value) for value in row])
             self.staged += 1
         if vault_rows:
-            self.vault_sink.put(self.vault_stage.encode(vault_rows))
+            self.vault_writer.put(self.vault_stage.encrypt(vault_rows))
         return buffer.getvalue().encode("utf-8")
 
     def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any] | None:
@@ -301,15 +301,16 @@ def _extract_in_transaction(
         state.vault_stage = VaultStage(
             vault_cur, splitter.vault_table, protection.ring, {"batch_id": result.batch_id}
         )
-        # The vault's COPY runs beside the warehouse's, fed by the same producer thread.
-        state.vault_sink = CopySink(vault_cur, state.vault_stage.copy_sql)
+        # The producer thread encrypts each chunk's identities, and a writer thread stores
+        # them in the vault while the warehouse's COPY runs.
+        state.vault_writer = ChunkWriter(state.vault_stage.store)
     query = _source_query(engine, table, since)
     copy_sql = f"copy {_STAGE} ({', '.join(columns)}) from stdin with (format csv, null '{_NULL}')"
     try:
         copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
     finally:
-        if state.vault_sink is not None:
-            state.vault_sink.close()
+        if state.vault_writer is not None:
+            state.vault_writer.close()
     cur.execute(
         f"insert into {result.target_table} ({', '.join(columns)}, _batch_id, _source, _source_object) "
         f"select {', '.join('s.' + c for c in columns)}, %s, %s, %s from {_STAGE} s "
@@ -320,13 +321,14 @@ def _extract_in_transaction(
     inserted = cur.rowcount
     already_held = state.staged - inserted
     if state.vault_stage is not None:
-        stored = state.vault_stage.publish()
+        state.vault_stage.drop()
         protection.vault.commit()
+        stored = state.vault_stage.written
         log.info(
             "stored %s identities in vault %s, %s unchanged (batch %s)",
             f"{stored:,}",
             splitter.vault_table,
-            f"{state.staged - stored:,}",
+            f"{state.vault_stage.encrypted - stored:,}",
             result.batch_id,
         )
     batches.write_quarantine(cur, result, state.quarantine)

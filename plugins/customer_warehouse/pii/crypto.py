@@ -15,6 +15,7 @@ import binascii
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -89,11 +90,25 @@ class KeyRing:
 
     def encrypt(self, record: dict, associated: str) -> bytes:
         """Encrypt ``record`` (JSON-serializable) with the active key, bound to ``associated``."""
-        plaintext = _JSON.encode(record)
-        nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = self._cipher(self.active_id).encrypt(nonce, plaintext, associated.encode("utf-8"))
+        return self.encrypt_many([(record, associated)])[0]
+
+    def encrypt_many(self, records: Sequence[tuple[dict, str]]) -> list[bytes]:
+        """Encrypt each ``(record, associated)`` pair as ``encrypt`` does; return the ciphertexts in order.
+
+        Each record gets its own random 96-bit nonce, drawn from the operating system's
+        random source in one call for the whole batch.
+        """
+        seal = self._cipher(self.active_id).encrypt
         key_id = self.active_id.encode("ascii")
-        return bytes([len(key_id)]) + key_id + nonce + sealed
+        header = bytes([len(key_id)]) + key_id
+        nonces = os.urandom(_NONCE_BYTES * len(records))
+        ciphertexts = []
+        for position, (record, associated) in enumerate(records):
+            start = position * _NONCE_BYTES
+            nonce = nonces[start : start + _NONCE_BYTES]
+            sealed = seal(nonce, _JSON.encode(record), associated.encode("utf-8"))
+            ciphertexts.append(header + nonce + sealed)
+        return ciphertexts
 
     def decrypt(self, blob: bytes, associated: str) -> dict:
         """Decrypt a ciphertext made by ``encrypt`` for the same ``associated`` text."""

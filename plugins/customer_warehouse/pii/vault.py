@@ -1,20 +1,22 @@
 """The PII vault: a separate database holding direct identifiers, encrypted record by record.
 
-Writers stage encrypted rows with ``COPY`` and upsert them, keeping only the newest
-source version of each record. Readers decrypt in the calling process; the key ring never
-reaches the database. ``rotate_keys`` re-encrypts every record made with an older key.
+Writers ``COPY`` encrypted rows chunk by chunk, new keys straight into their table and
+the others through a stage table and an upsert that keeps only the newest source version
+of each record. Readers decrypt in the calling process; the key ring never reaches the
+database. ``rotate_keys`` re-encrypts every record made with an older key.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
+import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from typing import NamedTuple
 
 import psycopg2
 import sqlalchemy as sa
@@ -56,8 +58,7 @@ def safe_url(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
-@dataclass(frozen=True)
-class VaultRow:
+class VaultRow(NamedTuple):
     """One record to store: its key, the identifiers to encrypt and the plain bookkeeping columns."""
 
     key: str
@@ -65,24 +66,42 @@ class VaultRow:
     columns: dict
 
 
-def _copy_value(value: object) -> object:
+# Characters that make a CSV field need quotes.
+_CSV_SPECIAL = re.compile(r'[",\r\n]')
+_COPY_NULL = r"\N"
+
+
+def _copy_field(value: object) -> str:
+    """Return ``value`` as one field of ``COPY ... (format csv, null '\\N')`` input."""
     if value is None:
-        return r"\N"
+        return _COPY_NULL
     if isinstance(value, bytes):
         return "\\x" + value.hex()
     if isinstance(value, datetime):
         return value.isoformat()
-    return value
+    text = value if isinstance(value, str) else str(value)
+    if text == _COPY_NULL or _CSV_SPECIAL.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+class SealedRow(NamedTuple):
+    """A ``VaultRow`` after encryption: its key, its plain columns and the ciphertext of its identity."""
+
+    key: str
+    columns: dict
+    ciphertext: bytes
 
 
 class VaultStage:
-    """Encrypted records of one table staged on an open vault transaction, then upserted at once.
+    """Writer of encrypted records into one vault table, chunk by chunk, on an open vault transaction.
 
-    ``encode`` encrypts a chunk of records into ``COPY`` input for ``copy_sql``; the caller
-    streams the chunks into the stage however suits it (``write_rows`` copies them at once,
-    the shop extraction feeds a concurrent COPY while the source streams). ``publish``
-    moves the staged records into the table; the caller commits. ``shared`` contains
-    column values common to every row, such as the batch id.
+    ``encrypt`` seals a chunk of records and ``store`` writes one sealed chunk, so a caller
+    may run ``store`` in another thread while it encrypts the next chunk, as the shop
+    extraction does. Records whose key the table does not hold yet are copied straight
+    into it. The others go through the session's stage table and one upsert per chunk.
+    ``drop`` removes the stage; the caller commits. ``shared`` contains column values
+    common to every row, such as the batch id.
     """
 
     def __init__(self, cur, table: str, ring: KeyRing, shared: dict | None = None) -> None:
@@ -93,55 +112,113 @@ class VaultStage:
         self.key_column, self.plain = TABLES[table]
         self.columns = (self.key_column, *self.plain, "key_id", "identity")
         self.stage = f"_vault_{table.split('.')[1]}"
-        self.staged = 0
+        self.encrypted = 0
+        self.written = 0
+        self._upsert_sql = self._upsert()
         cur.execute(f"create temp table if not exists {self.stage} (like {table} including defaults)")
         cur.execute(f"truncate {self.stage}")
 
-    @property
-    def copy_sql(self) -> str:
-        return f"copy {self.stage} ({', '.join(self.columns)}) from stdin with (format csv, null '\\N')"
+    def _copy_sql(self, target: str) -> str:
+        return f"copy {target} ({', '.join(self.columns)}) from stdin with (format csv, null '\\N')"
 
-    def encode(self, rows: Iterable[VaultRow]) -> bytes:
-        """Encrypt ``rows`` into CSV input for ``copy_sql`` and count them as staged."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        for row in rows:
-            blob = self.ring.encrypt(row.identity, row.key)
-            columns = {**self.shared, **row.columns}
-            values = [row.key, *(columns.get(name) for name in self.plain), self.ring.active_id, blob]
-            writer.writerow([_copy_value(value) for value in values])
-            self.staged += 1
-        return buffer.getvalue().encode("utf-8")
-
-    def publish(self) -> int:
-        """Upsert the staged records; return how many were inserted or replaced.
-
-        A stored record is replaced only by a strictly newer source version, so replaying
-        an older or the same extraction never overwrites identifiers. Within the stage,
-        the newest version of each key wins.
-        """
-        if not self.staged:
-            return 0
+    def _upsert(self) -> str:
+        # A stored record is replaced only by a strictly newer source version, so replaying
+        # an older or the same extraction never overwrites identifiers. Within the stage,
+        # the newest version of each key wins.
         versioned = "source_updated_at" in self.plain
         newer = f" where {self.table}.source_updated_at < excluded.source_updated_at" if versioned else ""
         order = f"{self.key_column}, source_updated_at desc" if versioned else self.key_column
         updates = ", ".join(f"{name} = excluded.{name}" for name in (*self.plain, "key_id", "identity"))
         columns = ", ".join(self.columns)
-        self.cur.execute(
+        return (
             f"insert into {self.table} ({columns}) "
             f"select distinct on ({self.key_column}) {columns} from {self.stage} order by {order} "
             f"on conflict ({self.key_column}) do update set {updates}, stored_at = now(){newer}"
         )
-        written = self.cur.rowcount
-        self.cur.execute(f"drop table {self.stage}")
+
+    def encrypt(self, rows: Sequence[VaultRow]) -> list[SealedRow]:
+        """Encrypt the identities of ``rows`` with the active key, each bound to its record's key."""
+        ciphertexts = self.ring.encrypt_many([(row.identity, row.key) for row in rows])
+        self.encrypted += len(rows)
+        return [
+            SealedRow(row.key, row.columns, ciphertext)
+            for row, ciphertext in zip(rows, ciphertexts, strict=True)
+        ]
+
+    def store(self, rows: Sequence[SealedRow]) -> int:
+        """Write one chunk of sealed records; return how many records it inserted or replaced.
+
+        Keys that occur once in the chunk and not yet in the table are copied into the
+        table, which costs PostgreSQL less than the upsert. Should a concurrent writer
+        insert one of them first, the copy fails on the primary key, is rolled back to its
+        savepoint and the whole chunk takes the upsert path.
+        """
+        occurrences = Counter(row.key for row in rows)
+        stored = self._stored_keys(list(occurrences))
+        new = [row for row in rows if occurrences[row.key] == 1 and row.key not in stored]
+        rest = [row for row in rows if occurrences[row.key] > 1 or row.key in stored]
+        written = 0
+        if new:
+            self.cur.execute("savepoint vault_copy")
+            try:
+                self._copy(self.table, new)
+            except psycopg2.errors.UniqueViolation as error:
+                self.cur.execute("rollback to savepoint vault_copy")
+                log.warning(
+                    "another transaction inserted keys of %s first; upserting this chunk instead: %s",
+                    self.table,
+                    error,
+                )
+                rest = list(rows)
+            else:
+                self.cur.execute("release savepoint vault_copy")
+                written += len(new)
+        if rest:
+            self._copy(self.stage, rest)
+            self.cur.execute(self._upsert_sql)
+            written += self.cur.rowcount
+            self.cur.execute(f"truncate {self.stage}")
+        self.written += written
         return written
+
+    def _stored_keys(self, keys: list[str]) -> set[str]:
+        self.cur.execute(
+            f"select {self.key_column} from {self.table} where {self.key_column} = any(%s)", (keys,)
+        )
+        return {row[0] for row in self.cur.fetchall()}
+
+    def _copy(self, target: str, rows: Sequence[SealedRow]) -> None:
+        self.cur.copy_expert(self._copy_sql(target), io.BytesIO(self._csv(rows)), size=1 << 20)
+
+    def _csv(self, rows: Sequence[SealedRow]) -> bytes:
+        key_id = _copy_field(self.ring.active_id)
+        shared = {name: _copy_field(value) for name, value in self.shared.items()}
+        lines = []
+        for row in rows:
+            fields = [_copy_field(row.key)]
+            for name in self.plain:
+                if name in row.columns:
+                    fields.append(_copy_field(row.columns[name]))
+                else:
+                    fields.append(shared.get(name, _COPY_NULL))
+            fields.append(key_id)
+            fields.append("\\x" + row.ciphertext.hex())
+            lines.append(",".join(fields))
+        lines.append("")
+        return "\n".join(lines).encode("utf-8")
+
+    def drop(self) -> None:
+        """Drop the stage table."""
+        self.cur.execute(f"drop table {self.stage}")
 
 
 def write_rows(cur, table: str, rows: Iterable[VaultRow], ring: KeyRing) -> int:
     """Encrypt and upsert ``rows`` into ``table`` in the open transaction; return the count written."""
     stage = VaultStage(cur, table, ring)
-    cur.copy_expert(stage.copy_sql, io.BytesIO(stage.encode(rows)), size=1 << 20)
-    return stage.publish()
+    rows = list(rows)
+    written = stage.store(stage.encrypt(rows)) if rows else 0
+    stage.drop()
+    return written
 
 
 def read_identities(
