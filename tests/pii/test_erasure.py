@@ -203,7 +203,7 @@ def test_invalid_request_rejected(kind, subject, reason):
         ErasureRequest(kind, subject, reason, "officer").check()
 
 
-def test_erasure_dag_erases_by_key(erased_platform, airflow_environment, module_secrets):
+def test_erasure_dag_erases_by_key(erased_platform, airflow_environment, module_secrets, dbt_manifest):
     cfg = erased_platform["settings"]
     second = Pseudonymizer.from_env().customer_key("shop", PLANTED_CUSTOMERS[1]["customer_id"])
     env = {**airflow_environment(cfg), **module_secrets}
