@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("customer_warehouse").setLevel(logging.WARNING)
     work_dir = Path(tempfile.mkdtemp(prefix="cw_bench_load_"))
-    url = make_url(args.server_url).set(database=f"dev_ingest_bench_{uuid.uuid4().hex[:8]}")
+    url = make_url(args.server_url).set(database=f"bench_load_{uuid.uuid4().hex[:8]}")
     warehouse_url = url.render_as_string(hide_password=False)
     try:
         plain_runs, our_runs = run(args.rows, args.repeat, work_dir, warehouse_url)

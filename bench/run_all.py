@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("== load: our load_landing against a plain COPY of the same file")
     bench_load.main(["--rows", "100000" if args.quick else "1000000"])
-    print("\n== dbt: the DAG's dbt task group against a single dbt build")
+    print("\n== dbt: the DAG's two dbt task groups against a single dbt build")
     bench_dbt.main(["--customers", "2000" if args.quick else "10000"])
     print("\n== backup: encrypted backup and restore drill against plain pg_dump and pg_restore")
     bench_backup.main(["--customers", "2000" if args.quick else "100000"])

@@ -176,6 +176,41 @@ def test_same_file_twice_is_skipped(settings):
     assert scalar(settings.warehouse_url, "select count(*) from raw.olist_customers") == 5
 
 
+def test_copy_under_new_path_leaves_no_rows(settings):
+    # A new path loads while its checksum is computed; the duplicate is rolled back before commit.
+    rows = [items_row(1), items_row(2, price="12.5O"), items_row(3)]
+    land(settings, SELLERS, sellers_csv(3))
+    land(settings, ITEMS, items_csv(rows))
+    first = by_object(load_landing(settings, "run1"), ITEMS)
+    land(settings, "olist/resent/olist_order_items_dataset_copy.csv", items_csv(rows))
+    second = by_object(load_landing(settings, "run2"), "olist_order_items_dataset_copy.csv")
+    assert first.status == "partial"
+    assert second.status == "skipped"
+    assert (second.rows_read, second.rows_loaded, second.rows_quarantined) == (0, 0, 0)
+    assert first.batch_id in second.message
+    assert scalar(settings.warehouse_url, "select count(*) from raw.olist_order_items") == 2
+    assert quarantine_of(settings.warehouse_url, second.batch_id) == []
+    batch_row = query(
+        settings.warehouse_url,
+        "select status, rows_read from audit.load_batches where batch_id = :batch_id",
+        batch_id=second.batch_id,
+    )
+    assert batch_row == [("skipped", 0)]
+    assert scalar(settings.warehouse_url, "select count(*) from audit.file_manifest") == 2
+
+
+def test_same_path_same_size_new_content_loads(settings):
+    land(settings, CUSTOMERS, customers_csv(5))
+    first = by_object(load_landing(settings, "run1"), CUSTOMERS)
+    # Ids of the same width give a file of the same size under the same path.
+    land(settings, CUSTOMERS, customers_csv(5, start=6))
+    second = by_object(load_landing(settings, "run2"), CUSTOMERS)
+    assert first.status == "loaded"
+    assert second.status == "loaded"
+    assert second.rows_loaded == 5
+    assert scalar(settings.warehouse_url, "select count(*) from raw.olist_customers") == 10
+
+
 def test_non_numeric_price_is_quarantined(settings):
     rows = [items_row(1), items_row(2, price="12.5O"), items_row(3)]
     result = _load_with_sellers(settings, ITEMS, items_csv(rows))

@@ -23,7 +23,7 @@ from customer_warehouse.authenticity.facts import conform_facts, empty_facts
 from customer_warehouse.authenticity.run import score_accounts
 from customer_warehouse.authenticity.sources import crm_frames, olist_frames
 from customer_warehouse.config import Settings
-from customer_warehouse.db import engine
+from customer_warehouse.db import engine, staging_reader
 from customer_warehouse.identity.sources import changed_account_keys, pipeline_identity_frame
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
@@ -71,7 +71,7 @@ where updated_run_id = (select run_id from identity.runs order by started_at des
 
 
 def _read(url: str, sql: str, params: dict | None = None) -> pd.DataFrame:
-    eng = engine(url)
+    eng = staging_reader(url)
     try:
         with eng.connect() as conn:
             return pd.DataFrame(conn.execute(sa.text(sql), params or {}).mappings().all())

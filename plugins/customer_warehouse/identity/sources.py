@@ -19,7 +19,7 @@ from datetime import datetime
 import pandas as pd
 import sqlalchemy as sa
 
-from customer_warehouse.db import engine
+from customer_warehouse.db import engine, staging_reader
 from customer_warehouse.identity.frame import FRAME_COLUMNS
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
@@ -99,7 +99,7 @@ left join (
 
 
 def _query(url: str, sql: str, params: dict | None = None) -> pd.DataFrame:
-    eng = engine(url)
+    eng = staging_reader(url)
     try:
         with eng.connect() as conn:
             return pd.DataFrame(conn.execute(sa.text(sql), params or {}).mappings().all())

@@ -170,6 +170,15 @@ def find_manifest(cur, checksum: str) -> tuple[str, str] | None:
     return (row[0], row[1]) if row else None
 
 
+def manifest_has_file(cur, file_path: str, size: int) -> bool:
+    """Tell whether a file of ``size`` bytes was loaded from ``file_path`` before, whatever its content."""
+    cur.execute(
+        "select exists (select 1 from audit.file_manifest where file_path = %s and size_bytes = %s)",
+        (file_path, size),
+    )
+    return bool(cur.fetchone()[0])
+
+
 def register_file(
     cur, checksum: str, file_path: str, file_name: str, entity: str, size: int, result: BatchResult
 ) -> None:

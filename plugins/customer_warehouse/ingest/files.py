@@ -26,26 +26,46 @@ DELIMITERS = (",", ";", "\t", "|")
 
 @dataclass(frozen=True)
 class FileFacts:
-    """A landed file's identity and encoding; ``encoding`` is None when no candidate decodes it."""
+    """A landed file's identity and encoding; ``encoding`` is None when no candidate decodes it.
+
+    ``checksum`` is the SHA-256 in hex, or None from ``inspect_file(..., with_checksum=False)``.
+    """
 
     path: Path
     relative: str
     size: int
-    checksum: str
+    checksum: str | None
     encoding: str | None
     has_quotes: bool
 
 
-def inspect_file(path: Path, landing_dir: Path) -> FileFacts:
-    """Hash ``path`` and detect its encoding: a BOM, else UTF-8, else GB18030, else cp1252."""
+def file_checksum(path: Path) -> str:
+    """Return the SHA-256 of the file at ``path`` as 64 hex characters.
+
+    hashlib releases the GIL while it hashes a chunk, so this can run in a thread beside a load.
+    """
     digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def inspect_file(path: Path, landing_dir: Path, with_checksum: bool = True) -> FileFacts:
+    """Hash ``path`` and detect its encoding: a BOM, else UTF-8, else GB18030, else cp1252.
+
+    With ``with_checksum`` False the facts have no checksum, for a caller that hashes the
+    file in another thread (``file_checksum``).
+    """
+    digest = hashlib.sha256() if with_checksum else None
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     has_quotes = False
     head = b""
     with path.open("rb") as stream:
         while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             # Quotes in the header line alone do not matter: they cannot wrap a value.
             values = chunk if head else chunk[chunk.find(b"\n") + 1 :]
             head = head or chunk[:4]
@@ -71,7 +91,8 @@ def inspect_file(path: Path, landing_dir: Path) -> FileFacts:
     relative = path.relative_to(landing_dir).as_posix()
     # In UTF-16 a quote is not the byte 0x22, so assume quotes are present.
     has_quotes = has_quotes or encoding == "utf-16"
-    return FileFacts(path, relative, path.stat().st_size, digest.hexdigest(), encoding, has_quotes)
+    checksum = digest.hexdigest() if digest is not None else None
+    return FileFacts(path, relative, path.stat().st_size, checksum, encoding, has_quotes)
 
 
 def _encoding_from_bom(head: bytes) -> str | None:

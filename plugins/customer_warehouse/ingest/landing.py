@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from customer_warehouse.ingest.contracts import (
 )
 from customer_warehouse.ingest.csv_load import CsvFileLoad
 from customer_warehouse.ingest.events import EventFileLoad
-from customer_warehouse.ingest.files import FileFacts, inspect_file, read_header, utf8_copy
+from customer_warehouse.ingest.files import FileFacts, file_checksum, inspect_file, read_header, utf8_copy
 
 log = logging.getLogger(__name__)
 
@@ -123,28 +125,75 @@ def _record_failure(conn, result: BatchResult, run_id: str, error: Exception) ->
 def _load_file(
     conn, settings: Settings, run_id: str, contract: Contract, path: Path, result: BatchResult
 ) -> None:
-    facts = inspect_file(path, settings.landing_dir)
+    relative = path.relative_to(settings.landing_dir).as_posix()
     with conn, conn.cursor() as cur:
+        seen = batches.manifest_has_file(cur, relative, path.stat().st_size)
+    if seen:
+        # Most likely the same content again (landed files stay until retention purges
+        # them), so hash first: a duplicate then costs one read of the file, not a load.
+        facts = inspect_file(path, settings.landing_dir)
+        with conn, conn.cursor() as cur:
+            earlier = batches.find_manifest(cur, facts.checksum)
+            if earlier is not None:
+                _record_duplicate(cur, result, run_id, facts, earlier)
+                return
+            _load_checked(cur, run_id, contract, facts, result)
+        return
+    # A new path or size is most likely new content. Hashing took about a third of the
+    # COPY's time in bench/bench_load.py, so a thread hashes the file while it loads, and
+    # the duplicate check runs before the commit.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-sha256") as pool:
+        checksum = pool.submit(file_checksum, path)
+        facts = inspect_file(path, settings.landing_dir, with_checksum=False)
+        with conn, conn.cursor() as cur:
+            cur.execute("savepoint speculative_load")
+            _load_checked(cur, run_id, contract, facts, result, checksum)
+
+
+def _load_checked(
+    cur,
+    run_id: str,
+    contract: Contract,
+    facts: FileFacts,
+    result: BatchResult,
+    checksum: Future[str] | None = None,
+) -> None:
+    """Load the file of ``facts`` in ``cur``'s transaction and register it in the manifest.
+
+    With ``checksum`` (the SHA-256 still being computed), a file whose content turns out to
+    be loaded already is rolled back to the savepoint ``speculative_load`` and recorded as
+    skipped.
+    """
+    batches.start_batch(cur, result, run_id)
+    if facts.encoding is None:
+        _reject_undecodable(result, facts)
+    elif contract is EVENTS_CONTRACT:
+        _load_events(cur, facts, result)
+    else:
+        _load_csv(cur, facts, contract, result)
+    if checksum is not None:
+        facts = replace(facts, checksum=checksum.result())
         earlier = batches.find_manifest(cur, facts.checksum)
         if earlier is not None:
-            result.status = batches.SKIPPED
-            result.message = (
-                f"{facts.relative} has the same content (SHA-256 {facts.checksum[:12]}...) as {earlier[1]}, "
-                f"loaded by batch {earlier[0]}"
-            )
-            batches.record_batch(cur, result, run_id)
+            cur.execute("rollback to savepoint speculative_load")
+            result.rows_read = result.rows_loaded = result.rows_quarantined = 0
+            _record_duplicate(cur, result, run_id, facts, earlier)
             return
-        batches.start_batch(cur, result, run_id)
-        if facts.encoding is None:
-            _reject_undecodable(result, facts)
-        elif contract is EVENTS_CONTRACT:
-            _load_events(cur, facts, result)
-        else:
-            _load_csv(cur, facts, contract, result)
-        batches.finish_batch(cur, result)
-        batches.register_file(
-            cur, facts.checksum, facts.relative, path.name, contract.entity, facts.size, result
-        )
+    batches.finish_batch(cur, result)
+    batches.register_file(
+        cur, facts.checksum, facts.relative, facts.path.name, contract.entity, facts.size, result
+    )
+
+
+def _record_duplicate(
+    cur, result: BatchResult, run_id: str, facts: FileFacts, earlier: tuple[str, str]
+) -> None:
+    result.status = batches.SKIPPED
+    result.message = (
+        f"{facts.relative} has the same content (SHA-256 {facts.checksum[:12]}...) as {earlier[1]}, "
+        f"loaded by batch {earlier[0]}"
+    )
+    batches.record_batch(cur, result, run_id)
 
 
 def _reject_undecodable(result: BatchResult, facts: FileFacts) -> None:
