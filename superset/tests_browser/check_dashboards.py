@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -145,9 +146,25 @@ def screenshot_ink(image: Image.Image, box: list[float]) -> float:
 
 
 def check_dashboard(page: Page, base_url: str, slug: str, out_dir: Path, timeout_s: float) -> dict:
-    response = page.goto(f"{base_url}/superset/dashboard/{slug}/")
-    status = response.status if response else None
-    _wait_for_charts(page, timeout_s)
+    # A page that drew no chart holder at all is opened once more: right after Superset
+    # starts, a first page load has been seen to stall for minutes.
+    timeouts = 0
+    while True:
+        response = page.goto(f"{base_url}/superset/dashboard/{slug}/")
+        status = response.status if response else None
+        try:
+            _wait_for_charts(page, timeout_s)
+            break
+        except PlaywrightTimeoutError as error:
+            timeouts += 1
+            failed = out_dir / f"{slug}-timed-out-{timeouts}.png"
+            page.screenshot(path=str(failed), full_page=True)
+            print(f"dashboard {slug}: no chart within {timeout_s:.0f} s, page in {failed}", file=sys.stderr)
+            if timeouts == 2:
+                raise RuntimeError(
+                    f"dashboard {slug!r} (HTTP {status}, now at {page.url}) showed no chart within "
+                    f"{timeout_s:.0f} s, twice; the page as it was is in {failed}"
+                ) from error
     # Grow the viewport to the whole dashboard first: a full-page screenshot resizes it
     # while capturing, and the charts would redraw mid-capture.
     height = page.evaluate("() => document.documentElement.scrollHeight")
@@ -166,6 +183,7 @@ def check_dashboard(page: Page, base_url: str, slug: str, out_dir: Path, timeout
         "title": page.title(),
         "charts": charts,
         "screenshot": str(screenshot),
+        "page_timeouts": timeouts,
     }
 
 

@@ -206,7 +206,7 @@ def browser_report(
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, f"browser check failed:\n{result.stderr[-3000:]}"
     report = json.loads(result.stdout)
