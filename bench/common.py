@@ -1,7 +1,9 @@
 """Shared setup for the benchmarks: throwaway databases, an Airflow home, timed DAG runs.
 
 Benchmarks create databases named ``bench_*`` on the local PostgreSQL and drop them when
-they finish, so they never touch the demo's or the tests' databases.
+they finish, so they never touch the demo's or the tests' databases. With
+``CW_BENCH_LOG_DIR`` set to a folder, each DAG run's output (task logs included) is kept
+there as ``<logical date>.log``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def bench_environment(label: str):
             "CW_TASK_RETRIES": "0",
         }
         subprocess.run([venv_bin("airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+        # The DAG loads dbt's manifest; a fresh checkout has none until dbt parses the project.
+        subprocess.run([venv_bin("cw-dbt"), "parse", "--quiet"], env=env, check=True, capture_output=True)
         try:
             yield BenchEnv(settings=cfg, env=env)
         finally:
@@ -88,6 +92,9 @@ def run_dag(
     started = time.monotonic()
     result = subprocess.run(args, env=bench.env, capture_output=True, text=True)
     seconds = time.monotonic() - started
+    if os.environ.get("CW_BENCH_LOG_DIR"):
+        log = Path(os.environ["CW_BENCH_LOG_DIR"]) / f"{logical_date[:19].replace(':', '')}.log"
+        log.write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise RuntimeError(f"DAG run failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     return seconds, parse_report(result.stdout)

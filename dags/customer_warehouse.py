@@ -52,6 +52,7 @@ from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, 
 from cosmos.constants import DbtResourceType, ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from customer_warehouse.airflow_support import notify_failure
+from customer_warehouse.config import DBT_PROFILE, DBT_TARGET
 from customer_warehouse.dbt_watcher import build_watcher_task, wire_watcher_tasks
 from customer_warehouse.runtime import venv_bin
 
@@ -113,8 +114,8 @@ def _dbt_group(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=DBT_MANIFEST),
         profile_config=ProfileConfig(
-            profile_name="customer_warehouse",
-            target_name="warehouse",
+            profile_name=DBT_PROFILE,
+            target_name=DBT_TARGET,
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(

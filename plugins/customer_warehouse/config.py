@@ -69,6 +69,12 @@ DEFAULT_ROLE_PREFIX = "cw_"
 
 # libpq options dbt's profile (dbt_project/profiles.yml) reads from the warehouse URL.
 DBT_SSL_OPTIONS = ("sslmode", "sslrootcert", "sslcert", "sslkey")
+# The profile and target of dbt_project/profiles.yml. Every dbt call gets them (Cosmos as
+# --profile and --target, the others through DBT_PROFILE and DBT_TARGET): dbt keeps its
+# partial parse only when both equal those of the call that wrote it, and a full parse of
+# the project costs the DAG's dbt tasks several seconds each.
+DBT_PROFILE = "customer_warehouse"
+DBT_TARGET = "warehouse"
 
 
 def _path(name: str, default: Path) -> Path:
@@ -158,6 +164,8 @@ class Settings:
             "CW_DBT_PASSWORD": url.password or "",
             "CW_DBT_DBNAME": url.database or "warehouse",
             "DBT_PROFILES_DIR": str(self.dbt_project_dir),
+            "DBT_PROFILE": DBT_PROFILE,
+            "DBT_TARGET": DBT_TARGET,
         }
         for option in DBT_SSL_OPTIONS:
             value = url.query.get(option)

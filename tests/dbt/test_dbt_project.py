@@ -31,6 +31,25 @@ def test_parse_without_database(tmp_path):
     assert set(MART_MODELS) <= models
 
 
+def test_partial_parse_survives_cosmos_profile_flags(tmp_path):
+    """A parse as ``cw init`` runs it, then a call with the flags Cosmos adds, reuses the first parse.
+
+    dbt drops its partial parse when the profile or target given on the command line
+    differs from the call that wrote it, and then parses the whole project again.
+    """
+    from customer_warehouse.config import DBT_PROFILE, DBT_TARGET
+
+    settings = make_settings(tmp_path, "postgresql+psycopg2://nobody@db.invalid:1/none")
+    run = DbtRun(tmp_path / "target", tmp_path / "logs")
+    first = run_dbt(settings, ["parse"], run)
+    assert first.returncode == 0, dbt_failure_message(first)
+    assert (run.target_path / "partial_parse.msgpack").is_file()
+    second = run_dbt(settings, ["--debug", "parse", "--profile", DBT_PROFILE, "--target", DBT_TARGET], run)
+    assert second.returncode == 0, dbt_failure_message(second)
+    assert "Unable to do partial parsing" not in second.stdout
+    assert "Partial parsing enabled" in second.stdout, second.stdout[-3000:]
+
+
 def test_parse_marts_schema(tmp_path):
     settings = make_settings(tmp_path, "postgresql+psycopg2://nobody@db.invalid:1/none")
     run = DbtRun(tmp_path / "target", tmp_path / "logs")
