@@ -11,6 +11,12 @@ CONNECT and TEMP on both databases and CREATE on schema ``public``. It is safe t
 | ``analyst``               | reads ``marts`` and ``dashboards``     | no CONNECT       |
 | ``dashboard``             | reads ``dashboards`` (for Superset)    | no CONNECT       |
 | ``privacy_officer``       | no CONNECT                             | may only call ``pii.reveal_identity`` |
+| ``restorer``              | no CONNECT                             | no CONNECT       |
+
+The ``restorer`` role may create databases (CREATEDB) and nothing else: restore drills
+connect as it to create a scratch database on each server, restore a backup into it,
+compare it with the backup's manifest and drop it. It owns what it restores there, and
+no database of the project.
 
 The prefix is ``CW_ROLE_PREFIX`` (default ``cw_``), because role names are shared by
 every database of a PostgreSQL server. Each role is marked with a comment when created,
@@ -49,10 +55,13 @@ PASSWORD_VARIABLES = {
     "analyst": "CW_ANALYST_DB_PASSWORD",
     "dashboard": "CW_DASHBOARD_DB_PASSWORD",
     "privacy_officer": "CW_PRIVACY_OFFICER_DB_PASSWORD",
+    "restorer": "CW_RESTORER_DB_PASSWORD",
 }
-WAREHOUSE_ROLES = ("pipeline", "analyst", "dashboard")
-VAULT_ROLES = ("pipeline", "privacy_officer")
+WAREHOUSE_ROLES = ("pipeline", "analyst", "dashboard", "restorer")
+VAULT_ROLES = ("pipeline", "privacy_officer", "restorer")
 READER_ROLES = ("analyst", "dashboard", "privacy_officer")
+# Roles that may create databases: the scratch databases of restore drills.
+CREATEDB_ROLES = ("restorer",)
 # Schemas each reader role may read, all tables and views in them.
 READABLE_SCHEMAS = {"analyst": ("marts", "dashboards"), "dashboard": ("dashboards",)}
 ROLE_MARK = "customer_warehouse"
@@ -162,8 +171,10 @@ def _identifier(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-def ensure_role(cur, role: str, password: str, prefix: str) -> bool:
+def ensure_role(cur, role: str, password: str, prefix: str, createdb: bool = False) -> bool:
     """Create ``role`` with LOGIN or update it; return True when it was created.
+
+    Only a role with ``createdb`` may create databases; no role may create roles.
 
     Raises AccessError when a role of that name exists without the project's mark.
     """
@@ -184,9 +195,13 @@ def ensure_role(cur, role: str, password: str, prefix: str) -> bool:
         )
     cur.execute(
         sql.SQL(
-            "alter role {} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls "
+            "alter role {} with login nosuperuser {} nocreaterole noreplication nobypassrls "
             "inherit password {}"
-        ).format(_identifier(role), sql.Literal(scram_verifier(password)))
+        ).format(
+            _identifier(role),
+            sql.SQL("createdb" if createdb else "nocreatedb"),
+            sql.Literal(scram_verifier(password)),
+        )
     )
     return created
 
@@ -221,7 +236,7 @@ def _ensure_server_roles(cfg: Settings, server: Server, passwords: dict[str, str
         with conn.cursor() as cur:
             for name in server.roles:
                 role = cfg.role(name)
-                created = ensure_role(cur, role, passwords[name], cfg.role_prefix)
+                created = ensure_role(cur, role, passwords[name], cfg.role_prefix, name in CREATEDB_ROLES)
                 log.info(
                     "%s role %s on %s", "created" if created else "updated", role, _safe(server.admin_url)
                 )
@@ -315,7 +330,7 @@ def _lock_down(cur, cfg: Settings, database: str) -> tuple[list[str], int]:
     changed = _transfer_ownership(cur, schemas, cfg.role("pipeline"))
     for schema in schemas:
         cur.execute(sql.SQL("revoke all on all tables in schema {} from public").format(_identifier(schema)))
-    for role in _existing_roles(cur, [cfg.role(name) for name in READER_ROLES]):
+    for role in _existing_roles(cur, [cfg.role(name) for name in (*READER_ROLES, *CREATEDB_ROLES)]):
         cur.execute(sql.SQL("revoke all on database {} from {}").format(db, _identifier(role)))
         _revoke_reader(cur, role, [*schemas, "public"])
     return schemas, changed

@@ -215,6 +215,9 @@ class BackupSettings:
     # Logical database names (warehouse, vault, ...) in backup order, with their URLs.
     databases: tuple[str, ...]
     database_urls: dict[str, str]
+    # Per database, the URL restore drills create their scratch database with, on that
+    # database's server (CW_BACKUP_DRILL_URL_<NAME>); a database without one uses its own URL.
+    drill_urls: dict[str, str]
     # Warehouse whose ``audit.backups`` and ``audit.restore_drills`` record the outcomes.
     audit_url: str
     directory: Path
@@ -244,15 +247,20 @@ class BackupSettings:
             ),
         }
         databases = backup_databases()
+        drill_urls = {}
         for name in databases:
             override = os.environ.get(f"CW_BACKUP_URL_{name.upper()}")
             if override:
                 urls[name] = override
+            drill_url = os.environ.get(f"CW_BACKUP_DRILL_URL_{name.upper()}")
+            if drill_url:
+                drill_urls[name] = drill_url
         temp_dir = os.environ.get("CW_BACKUP_TMP_DIR")
         pg_bin_dir = os.environ.get("CW_PG_BIN_DIR")
         return cls(
             databases=databases,
             database_urls=urls,
+            drill_urls=drill_urls,
             audit_url=base.warehouse_url,
             directory=_path("CW_BACKUP_DIR", base.home / "backups"),
             s3_uri=os.environ.get("CW_BACKUP_S3_URI") or None,
@@ -274,6 +282,10 @@ class BackupSettings:
                 f"{', '.join(sorted(self.database_urls))}"
             )
         return url
+
+    def drill_url(self, name: str) -> str:
+        """Return the URL a restore drill of ``name`` connects with to create its scratch database."""
+        return self.drill_urls.get(name) or self.database_url(name)
 
 
 def backup_databases() -> tuple[str, ...]:

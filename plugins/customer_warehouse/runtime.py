@@ -32,6 +32,7 @@ GENERATED_SECRETS: dict[str, Callable[[], str]] = {
     "CW_ANALYST_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
     "CW_DASHBOARD_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
     "CW_PRIVACY_OFFICER_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
+    "CW_RESTORER_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
 }
 # The age key pair of backups is generated as a pair, and only when none of these is set.
 BACKUP_KEY_VARIABLES = ("CW_BACKUP_RECIPIENTS", "CW_BACKUP_IDENTITY", "CW_BACKUP_IDENTITY_FILE")

@@ -176,6 +176,34 @@ def test_officer_has_no_warehouse_connect(cfg: Settings) -> None:
         connect(cfg.warehouse.set(username=cfg.role("privacy_officer")).render_as_string(False)).close()
 
 
+# --- restorer ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database", ["warehouse", "vault"])
+def test_restorer_has_no_connect(cfg: Settings, database: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cfg.warehouse_url if database == "warehouse" else cfg.vault_url)
+    with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+        connect(url.set(username=cfg.role("restorer"), password=None).render_as_string(False)).close()
+
+
+def test_restorer_may_create_databases_only(cfg: Settings) -> None:
+    rows = fetch(
+        _admin(cfg, "postgres"),
+        "select rolcreatedb, rolsuper, rolcreaterole, rolreplication, rolbypassrls from pg_roles "
+        "where rolname = %s",
+        (cfg.role("restorer"),),
+    )
+    assert rows == [(True, False, False, False, False)]
+    others = fetch(
+        _admin(cfg, "postgres"),
+        "select rolname from pg_roles where rolname = any(%s) and (rolcreatedb or rolsuper)",
+        ([cfg.role(name) for name in ("pipeline", "analyst", "dashboard", "privacy_officer")],),
+    )
+    assert others == []
+
+
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_reveal_without_reason_rejected(cfg: Settings, shop_key: str, reason: str | None) -> None:
     before = _reveal_rows(cfg, shop_key)

@@ -180,3 +180,56 @@ def test_store_failure_after_dump_deletes_plain_dump(backup_case, monkeypatch):
     assert list(cfg.temp_dir.iterdir()) == [], "the plain dump survived a failed backup"
     rows = _audit_rows(backup_case.urls["warehouse"], "select status, run_id from audit.backups")
     assert rows == [("failed", "blocked")]
+
+
+def _as_role(url: str, role: str, database: str) -> str:
+    return make_url(url).set(username=role, password=None, database=database).render_as_string(False)
+
+
+def test_drill_as_restorer_role_without_access_to_the_sources(backup_case, role_prefix):
+    """A drill connects as a role that may create databases and cannot open the databases it checks."""
+    from customer_warehouse.access import ensure_role
+
+    restorer = f"{role_prefix}restorer"
+    admin = psycopg2.connect(psycopg2_dsn(make_url(backup_case.urls["warehouse"]).set(database="postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        ensure_role(cur, restorer, "unused-under-trust-auth", role_prefix, createdb=True)
+        for name in ("warehouse", "vault"):
+            database = make_url(backup_case.urls[name]).database
+            cur.execute(f'revoke all on database "{database}" from public')
+    admin.close()
+    for name in ("warehouse", "vault"):
+        with pytest.raises(psycopg2.OperationalError, match="permission denied"):
+            source = make_url(backup_case.urls[name]).database
+            psycopg2.connect(psycopg2_dsn(_as_role(backup_case.urls[name], restorer, source))).close()
+    drill_urls = {
+        name: _as_role(backup_case.urls[name], restorer, "postgres") for name in ("warehouse", "vault")
+    }
+    cfg = dataclasses.replace(backup_case.settings, drill_urls=drill_urls)
+    for name in ("warehouse", "vault"):
+        backup = back_up_database(cfg, name, run_id="run-restorer")
+        result = run_drill(cfg, name, run_id="run-restorer")
+        assert result.backup_id == backup.backup_id
+        assert (result.tables, result.mismatches) == (backup.tables, [])
+        scratch = make_url(backup_case.urls[name]).database + "_restore_drill"
+        assert not database_exists(make_url(backup_case.urls[name]).set(database=scratch))
+
+
+def test_drill_role_without_createdb_names_the_setting(backup_case, role_prefix):
+    from customer_warehouse.access import ensure_role
+
+    role = f"{role_prefix}restorer_nocreatedb"
+    admin = psycopg2.connect(psycopg2_dsn(make_url(backup_case.urls["warehouse"]).set(database="postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        ensure_role(cur, role, "unused-under-trust-auth", role_prefix)
+    admin.close()
+    cfg = dataclasses.replace(
+        backup_case.settings,
+        drill_urls={"warehouse": _as_role(backup_case.urls["warehouse"], role, "postgres")},
+    )
+    back_up_database(cfg, "warehouse", run_id="run-nocreatedb")
+    with pytest.raises(PgToolError, match="CW_BACKUP_DRILL_URL_<DATABASE>") as raised:
+        run_drill(cfg, "warehouse", run_id="run-nocreatedb")
+    assert role in str(raised.value)

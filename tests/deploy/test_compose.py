@@ -357,6 +357,27 @@ def test_access_init_has_every_role_password(resolved: dict[str, Any], settings_
     assert resolved["services"]["access-init"]["command"] == ["cw", "access", "apply"]
 
 
+@pytest.mark.parametrize(
+    ("database", "host"),
+    [
+        ("WAREHOUSE", "postgres"),
+        ("AIRFLOW", "postgres"),
+        ("SUPERSET", "postgres"),
+        ("VAULT", "vault-postgres"),
+    ],
+)
+def test_drills_run_as_restorer(
+    resolved: dict[str, Any], settings_env: dict[str, str], database: str, host: str
+) -> None:
+    url = make_url(resolved["services"]["airflow-worker"]["environment"][f"CW_BACKUP_DRILL_URL_{database}"])
+    assert (url.username, url.host, url.database) == (
+        f"{settings_env['CW_ROLE_PREFIX']}restorer",
+        host,
+        "postgres",
+    )
+    assert url.password == settings_env["CW_RESTORER_DB_PASSWORD"]
+
+
 def test_airflow_init_waits_for_access(resolved: dict[str, Any]) -> None:
     depends_on = resolved["services"]["airflow-init"]["depends_on"]
     assert depends_on["access-init"]["condition"] == "service_completed_successfully"

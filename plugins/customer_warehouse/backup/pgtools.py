@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
-from psycopg2 import sql
+from psycopg2 import errors, sql
 from sqlalchemy.engine import URL, make_url
 
 from customer_warehouse.backup.manifest import TableFingerprint
@@ -129,10 +129,18 @@ def finish_dump(process: subprocess.Popen, database: str) -> None:
         )
 
 
-def restore(url: str, path: Path, bin_dir: Path | None) -> None:
-    """Restore a custom-format dump into the (empty) database of ``url``; stop at the first error."""
+def restore(url: str, path: Path, bin_dir: Path | None, keep_owners: bool = True) -> None:
+    """Restore a custom-format dump into the (empty) database of ``url``; stop at the first error.
+
+    With ``keep_owners`` False, the role of ``url`` owns every restored object and no grant
+    is restored, so a role that is neither a superuser nor a member of the original owners
+    can restore (a restore drill's role).
+    """
     database = make_url(url).database
-    cmd = [tool("pg_restore", bin_dir), "--exit-on-error", "--no-password", f"--dbname={database}", str(path)]
+    cmd = [tool("pg_restore", bin_dir), "--exit-on-error", "--no-password", f"--dbname={database}"]
+    if not keep_owners:
+        cmd += ["--no-owner", "--no-privileges"]
+    cmd.append(str(path))
     result = subprocess.run(cmd, env=libpq_env(url), capture_output=True, text=True)
     if result.returncode != 0:
         raise PgToolError(
@@ -244,7 +252,14 @@ def create_database(url: str | URL, encoding: str, collate: str, ctype: str) -> 
         sql.Identifier(name), sql.Literal(encoding), sql.Literal(collate), sql.Literal(ctype)
     )
     with admin_connection(url) as conn, conn.cursor() as cursor:
-        cursor.execute(statement)
+        try:
+            cursor.execute(statement)
+        except errors.InsufficientPrivilege as error:
+            raise PgToolError(
+                f"role {make_url(url).username} may not create database {name} on {make_url(url).host}: "
+                "connect as a role with CREATEDB. For restore drills set CW_BACKUP_DRILL_URL_<DATABASE> "
+                "to the restorer role that `cw access apply` creates (<prefix>restorer)"
+            ) from error
     log.info("created database %s on %s", name, make_url(url).host)
 
 

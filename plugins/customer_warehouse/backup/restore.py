@@ -162,7 +162,7 @@ def _scratch_name(base: str, suffix: str) -> str:
 
 
 def restore_and_verify(
-    cfg: BackupSettings, store: BackupStore, backup: StoredBackup, target_url: str
+    cfg: BackupSettings, store: BackupStore, backup: StoredBackup, target_url: str, keep_owners: bool = True
 ) -> RestoreResult:
     """Create the database of ``target_url``, restore ``backup`` into it and compare with the manifest."""
     manifest = backup.manifest
@@ -173,7 +173,7 @@ def restore_and_verify(
         plain = scratch / f"{manifest.backup_id}.dump"
         decrypt(encrypted, plain, manifest)
         pgtools.create_database(target_url, manifest.encoding, manifest.collate, manifest.ctype)
-        pgtools.restore(target_url, plain, cfg.pg_bin_dir)
+        pgtools.restore(target_url, plain, cfg.pg_bin_dir, keep_owners)
     actual = pgtools.fingerprints_of(target_url)
     mismatches = compare(manifest.tables, actual)
     result = RestoreResult(
@@ -199,17 +199,19 @@ def run_drill(cfg: BackupSettings, database: str, run_id: str | None = None) -> 
     """Restore the newest backup of ``database`` into a scratch database, compare, drop it."""
     store = open_store(cfg)
     backup = find_backup(store, database)
-    scratch_url = pgtools.server_url(
-        cfg.database_url(database), _scratch_name(backup.manifest.database_name, DRILL_SUFFIX)
-    )
+    drill_url = cfg.drill_url(database)
+    scratch_url = pgtools.server_url(drill_url, _scratch_name(backup.manifest.database_name, DRILL_SUFFIX))
     scratch_name = make_url(scratch_url).database
+    # A drill role of its own (CW_BACKUP_DRILL_URL_<NAME>) owns what it restores: the drill
+    # compares rows, and that role may not take on the original owners.
+    keep_owners = make_url(drill_url).username == make_url(cfg.database_url(database)).username
     audit = AuditLog(cfg.audit_url)
     drill_id = audit.drill_started("drill", backup.backup_id, database, scratch_name, run_id)
     log.info("restore drill of backup %s into scratch database %s", backup.backup_id, scratch_name)
     # A scratch database left by an interrupted drill is dropped first.
     pgtools.drop_database(scratch_url)
     try:
-        result = restore_and_verify(cfg, store, backup, scratch_url)
+        result = restore_and_verify(cfg, store, backup, scratch_url, keep_owners)
     except BaseException as error:
         audit.drill_finished(drill_id, backup.backup_id, CheckOutcome.failed(error))
         log.error("restore drill of backup %s failed: %s", backup.backup_id, error)
