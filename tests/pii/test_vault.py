@@ -284,7 +284,8 @@ def test_writer_process_killed_keeps_nothing(vault_url):
     writer = _writer(vault_url, ring)
     writer.put(_rows(50))
     writer._process.kill()
-    with pytest.raises(VaultWriteError, match="exited with code -9"):
+    writer._process.wait()
+    with pytest.raises(VaultWriteError, match="exited with code -9 after chunk 1 was sent"):
         writer.put(_rows(50, T0 + timedelta(hours=1)))
         writer.commit()
     assert query_vault(vault_url, f"select count(*) from {TABLE}") == [(0,)]

@@ -99,9 +99,9 @@ class VaultWriterProcess:
         """Send one chunk of records to the child; raise ``VaultWriteError`` if an earlier chunk failed."""
         if not rows:
             return
-        self.chunks += 1
         if select.select([self._process.stdout], [], [], 0)[0]:
             self._fail(self._read_reply())
+        self.chunks += 1
         self._send(("chunk", self.chunks, list(rows)))
 
     def commit(self) -> tuple[int, int]:
@@ -136,7 +136,8 @@ class VaultWriterProcess:
         data = _read_frame(self._process.stdout)
         if data is None:
             code = self._process.wait()
-            return ("failed", self.chunks, f"the vault writer process exited with code {code}")
+            message = f"the vault writer process exited with code {code} after chunk {self.chunks} was sent"
+            return ("failed", self.chunks, message)
         return msgspec.msgpack.decode(data, type=_Reply)
 
     def _fail(self, reply: _Reply) -> None:
