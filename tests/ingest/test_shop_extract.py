@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from customer_warehouse import platform_schema
 from customer_warehouse.ingest import batches, extract_shop
+from customer_warehouse.ingest import shop as shop_module
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
-from customer_warehouse.pii.vault import read_identities
+from customer_warehouse.pii.vault import bootstrap_vault, read_identities
 from tests.ingest.helpers import assert_reconciles, query, scalar
 from tests.support import make_settings
 
@@ -298,3 +299,31 @@ def test_missing_vault_key_fails_batch(shop, monkeypatch):
     with pytest.raises(RuntimeError, match="CW_VAULT_KEYS"):
         extract_shop(settings, "run1", ["customers"])
     assert scalar(settings.warehouse_url, "select count(*) from raw.shop_customers") == 0
+
+
+def test_vault_chunk_failure_fails_batch(shop, monkeypatch):
+    settings, _ = shop
+    monkeypatch.setattr(shop_module, "CHUNK_ROWS", 2)
+    key = Pseudonymizer.from_env().customer_key("shop", 3)
+    bootstrap_vault(settings.vault_url)
+    with sa.create_engine(settings.vault_url).begin() as conn:
+        conn.execute(
+            sa.text(
+                "create function pii.reject_customer() returns trigger language plpgsql as $$ begin"
+                f" if new.customer_key = '{key}' then raise exception 'rejected by test trigger'; end if;"
+                " return new; end $$"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "create trigger reject_customer before insert on pii.customer_identities"
+                " for each row execute function pii.reject_customer()"
+            )
+        )
+    (failed,) = extract_shop(settings, "run1", ["customers"])
+    assert failed.status == "failed"
+    assert "chunk 2 of pii.customer_identities" in failed.message
+    assert "rejected by test trigger" in failed.message
+    assert scalar(settings.vault_url, "select count(*) from pii.customer_identities") == 0
+    assert scalar(settings.warehouse_url, "select count(*) from raw.shop_customers") == 0
+    assert scalar(settings.warehouse_url, "select count(*) from audit.watermarks") == 0

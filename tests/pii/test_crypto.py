@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import psycopg2
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from customer_warehouse.db import psycopg2_dsn
-from customer_warehouse.pii.crypto import DecryptionError, KeyRing, VaultKeyError, key_id_of, new_key_entry
+from customer_warehouse.pii.crypto import (
+    DecryptionError,
+    KeyRing,
+    VaultKeyError,
+    decode_plaintext,
+    encode_plaintext,
+    key_id_of,
+    new_key_entry,
+)
 from customer_warehouse.pii.keys import MissingSecretError, Pseudonymizer
+from customer_warehouse.pii.split import split_address, split_customer
 
 RECORD = {"full_name": "张伟", "email": "zhang.wei@example.com", "birth_date": "1990-04-17"}
 
@@ -96,3 +109,62 @@ def test_pseudonymizer_matches_pgcrypto(pg_database, secret):
         conn.close()
     keys = Pseudonymizer(secret)
     assert [keys.digest(text) for text in texts] == expected
+
+
+def _legacy_json_blob(ring: KeyRing, record: dict, associated: str) -> bytes:
+    """Encrypt ``record`` as the writers before plaintext versions did: JSON, no version byte."""
+    key_id = ring.active_id.encode("ascii")
+    nonce = os.urandom(12)
+    cipher = AESGCM(ring.keys[ring.active_id])
+    sealed = cipher.encrypt(nonce, json.dumps(record).encode(), associated.encode())
+    return bytes([len(key_id)]) + key_id + nonce + sealed
+
+
+def _plaintext(ring: KeyRing, blob: bytes, associated: str) -> bytes:
+    start = 1 + blob[0]
+    nonce, sealed = blob[start : start + 12], blob[start + 12 :]
+    return AESGCM(ring.keys[key_id_of(blob)]).decrypt(nonce, sealed, associated.encode())
+
+
+def test_legacy_json_record_decrypts():
+    ring = KeyRing.parse(new_key_entry("k1"))
+    assert ring.decrypt(_legacy_json_blob(ring, RECORD, "customer-a"), "customer-a") == RECORD
+
+
+def test_shop_identities_use_layout_format():
+    keys = Pseudonymizer("secret")
+    row = {"customer_id": 7, "country_code": "CN", "email": "a@b.cn", "updated_at": None}
+    customer = split_customer(row, keys).identity
+    address = split_address({"address_id": 3, "customer_id": 7, "line1": "1 Main St"}, keys).identity
+    ring = KeyRing.parse(new_key_entry("k1"))
+    for record in (customer, address):
+        plaintext = _plaintext(ring, ring.encrypt(record, "customer-a"), "customer-a")
+        assert plaintext[0] == 2
+        assert ring.decrypt(ring.encrypt(record, "customer-a"), "customer-a") == record
+    assert len(encode_plaintext(customer)) < len(json.dumps(customer))
+
+
+def test_other_fields_use_map_format():
+    ring = KeyRing.parse(new_key_entry("k1"))
+    blob = ring.encrypt(RECORD, "customer-a")
+    assert _plaintext(ring, blob, "customer-a")[0] == 1
+    assert ring.decrypt(blob, "customer-a") == RECORD
+
+
+def test_layout_with_fields_reordered_uses_map():
+    reordered = {"line2": None, "line1": "1 Main St"}
+    assert encode_plaintext(reordered)[0] == 1
+    assert decode_plaintext(encode_plaintext(reordered)) == reordered
+
+
+@pytest.mark.parametrize("plaintext", [b"", b"\x03\x90", b"\x02\x7f\x90", b"\x02\x01\x91\xa1x"])
+def test_unknown_plaintext_format_rejected(plaintext):
+    with pytest.raises(DecryptionError, match="plaintext format"):
+        decode_plaintext(plaintext)
+
+
+def test_key_ring_entries_parse_back():
+    ring = KeyRing.parse(new_key_entry("k2") + "," + new_key_entry("k1"))
+    again = KeyRing.parse(ring.entries())
+    assert again.active_id == "k2"
+    assert again.keys == ring.keys

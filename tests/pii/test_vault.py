@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from customer_warehouse.db import psycopg2_dsn
 from customer_warehouse.pii.crypto import KeyRing, VaultKeyError, new_key_entry
@@ -19,6 +22,7 @@ from customer_warehouse.pii.vault import (
     rotate_keys,
     write_rows,
 )
+from customer_warehouse.pii.vault_writer import VaultWriteError, VaultWriterProcess
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 TABLE = "pii.customer_identities"
@@ -188,3 +192,108 @@ def test_concurrent_insert_falls_back_to_upsert(vault_url, caplog):
     assert any("upserting this chunk instead" in record.getMessage() for record in caplog.records)
     assert outcome["written"] == 2
     assert _names(vault_url, ring) == {"key-0000": "Person 0 ours", "key-0001": "Person 1 ours"}
+
+
+def _store_legacy_json(url: str, rows: list[VaultRow], ring: KeyRing) -> None:
+    """Insert ``rows`` encrypted as before plaintext versions: JSON objects, no version byte."""
+    key_id = ring.active_id.encode("ascii")
+    cipher = AESGCM(ring.keys[ring.active_id])
+    conn = psycopg2.connect(psycopg2_dsn(url))
+    try:
+        with conn, conn.cursor() as cur:
+            for row in rows:
+                nonce = os.urandom(12)
+                sealed = cipher.encrypt(nonce, json.dumps(row.identity).encode(), row.key.encode())
+                cur.execute(
+                    f"insert into {TABLE} (customer_key, source, source_customer_id, source_updated_at,"
+                    " key_id, identity, batch_id) values (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        row.key,
+                        row.columns["source"],
+                        row.columns["source_customer_id"],
+                        row.columns["source_updated_at"],
+                        ring.active_id,
+                        psycopg2.Binary(bytes([len(key_id)]) + key_id + nonce + sealed),
+                        row.columns["batch_id"],
+                    ),
+                )
+    finally:
+        conn.close()
+
+
+def test_rotation_over_legacy_and_new_records(vault_url):
+    old = new_key_entry("k1")
+    rows = _rows(6)
+    _store_legacy_json(vault_url, rows[:3], KeyRing.parse(old))
+    _write(vault_url, rows[3:], KeyRing.parse(old))
+    rotated = KeyRing.parse(new_key_entry("k2") + "," + old)
+    assert rotate_keys(vault_url, rotated, batch_rows=4)[TABLE] == 6
+    new_only = KeyRing(active_id="k2", keys={"k2": rotated.keys["k2"]})
+    identities = {key: identity for key, identity, _ in read_identities(vault_url, TABLE, new_only)}
+    assert identities == {row.key: row.identity for row in rows}
+    assert key_usage(vault_url)[TABLE] == {"k2": 6}
+
+
+def test_binary_copy_keeps_naive_time_as_utc(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    naive = datetime(2026, 11, 1, 12, 30, 15, 250)
+    _write(vault_url, _rows(1, naive), ring)
+    stored = query_vault(vault_url, f"select source_updated_at from {TABLE}")
+    assert stored == [(naive.replace(tzinfo=UTC),)]
+
+
+def _writer(url: str, ring: KeyRing) -> VaultWriterProcess:
+    return VaultWriterProcess(url, ring, TABLE, {"batch_id": "b1"}, "b1")
+
+
+def test_writer_process_stores_on_commit(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    writer = _writer(vault_url, ring)
+    writer.put(_rows(3))
+    writer.put(_rows(2, T0 + timedelta(hours=1), " v2"))
+    assert writer.commit() == (5, 5)
+    writer.abort()
+    names = _names(vault_url, ring)
+    assert names == {"key-0000": "Person 0 v2", "key-0001": "Person 1 v2", "key-0002": "Person 2"}
+
+
+def test_writer_process_failed_chunk_keeps_nothing(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    query_vault(
+        vault_url,
+        "create function pii.reject_key_0102() returns trigger language plpgsql as $$ begin"
+        " if new.customer_key = 'key-0102' then raise exception 'rejected by test trigger'; end if;"
+        " return new; end $$; create trigger reject_key_0102 before insert on pii.customer_identities"
+        " for each row execute function pii.reject_key_0102(); select 1",
+    )
+    writer = _writer(vault_url, ring)
+    rows = _rows(300)
+    with pytest.raises(VaultWriteError) as failure:
+        for start in range(0, 300, 100):
+            writer.put(rows[start : start + 100])
+        writer.commit()
+    message = str(failure.value)
+    assert "chunk 2 of pii.customer_identities" in message
+    assert "batch b1" in message
+    assert "rejected by test trigger" in message
+    assert query_vault(vault_url, f"select count(*) from {TABLE}") == [(0,)]
+
+
+def test_writer_process_killed_keeps_nothing(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    writer = _writer(vault_url, ring)
+    writer.put(_rows(50))
+    writer._process.kill()
+    writer._process.wait()
+    with pytest.raises(VaultWriteError, match="exited with code -9 after chunk 1 was sent"):
+        writer.put(_rows(50, T0 + timedelta(hours=1)))
+        writer.commit()
+    assert query_vault(vault_url, f"select count(*) from {TABLE}") == [(0,)]
+
+
+def test_writer_process_aborted_keeps_nothing(vault_url):
+    ring = KeyRing.parse(new_key_entry("k1"))
+    writer = _writer(vault_url, ring)
+    writer.put(_rows(50))
+    writer.abort()
+    assert query_vault(vault_url, f"select count(*) from {TABLE}") == [(0,)]

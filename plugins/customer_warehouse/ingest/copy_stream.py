@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import psycopg2
 from psycopg2.sql import SQL, Identifier, Literal
@@ -101,42 +101,6 @@ def copy_from_producer(cur, sql: str, produce: Callable[[Callable[[bytes], None]
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
-
-
-class ChunkWriter:
-    """A background thread that hands each chunk given to ``put`` to ``write``, in order.
-
-    A chunk is any object, such as bytes or a list of rows, and ``put`` drops empty ones.
-    The writer lets one producer feed a second database (the vault) while the first one's
-    COPY runs, so neither server waits for the other. ``write`` runs in the writer's thread,
-    so whatever cursor it uses belongs to that thread until ``close`` returns. ``close``
-    waits for every queued chunk and raises the error of ``write`` if it failed.
-    """
-
-    def __init__(self, write: Callable[[Any], object], max_chunks: int = 4) -> None:
-        self._reader = _ChunkReader(max_chunks)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(write,), name="chunk-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self, write: Callable[[Any], object]) -> None:
-        try:
-            while chunk := self._reader.read():
-                write(chunk)
-        except BaseException as error:  # noqa: BLE001 - handed to the thread calling close
-            self._error = error
-            self._reader.cancelled.set()
-
-    def put(self, data: Any) -> None:
-        """Queue ``data`` for ``write``; raises ``CopyCancelled`` once ``write`` has failed."""
-        self._reader.put(data)
-
-    def close(self) -> None:
-        """End the input, wait until every chunk is written, and raise the error of ``write``, if any."""
-        self._reader.close_input()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 # How long constant_defaults waits for its table lock before it leaves the table unchanged.

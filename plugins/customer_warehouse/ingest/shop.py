@@ -9,9 +9,10 @@ watermark commit in one transaction per table.
 
 Tables with direct identifiers (``pii.split.SHOP_SPLITS``: customers, addresses) are split
 on the way: the identifiers are standardized, encrypted and upserted into the PII vault,
-and raw receives the pseudonymous keys and derived facts instead. The vault commits just
-before the warehouse, so a failure in between leaves the watermark where it was and the
-next run upserts the same identities again.
+and raw receives the pseudonymous keys and derived facts instead. A child process
+(``pii.vault_writer``) encrypts and stores them while this process extracts. The vault
+commits just before the warehouse, so a failure in between leaves the watermark where it
+was and the next run upserts the same identities again.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from customer_warehouse import db, platform_schema
 from customer_warehouse.config import Settings
 from customer_warehouse.ingest import batches
 from customer_warehouse.ingest.batches import BatchResult, QuarantineRow
-from customer_warehouse.ingest.copy_stream import ChunkWriter, copy_from_producer
+from customer_warehouse.ingest.copy_stream import copy_from_producer
 from customer_warehouse.pii.crypto import KeyRing
 from customer_warehouse.pii.keys import Pseudonymizer
 from customer_warehouse.pii.split import SHOP_SPLITS, TableSplit
-from customer_warehouse.pii.vault import VaultRow, VaultStage, bootstrap_vault
+from customer_warehouse.pii.vault import VaultRow, bootstrap_vault
+from customer_warehouse.pii.vault_writer import VaultWriterProcess
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +86,18 @@ def extract_shop(
     finally:
         conn.close()
         source.dispose()
-        if protection is not None and protection.vault is not None:
-            protection.vault.close()
 
 
 @dataclass
 class Protection:
-    """What splitting identifiers off needs: the keys, the vault key ring, a vault connection, the splits.
+    """What splitting identifiers off needs: the keys, the vault key ring, the vault URL, the splits.
 
-    With ``vault`` None the identifiers stay in the raw row (a benchmark baseline only).
+    With ``vault_url`` None the identifiers stay in the raw row (a benchmark baseline only).
     """
 
     keys: Pseudonymizer
     ring: KeyRing | None
-    vault: Any
+    vault_url: str | None
     splits: Mapping[str, TableSplit] = field(default_factory=lambda: SHOP_SPLITS)
     # Keys of accounts erased on request (audit.erasure_suppressions): never extracted again.
     erased: frozenset[str] = frozenset()
@@ -106,8 +106,7 @@ class Protection:
     def open(cls, settings: Settings) -> Protection:
         keys, ring = Pseudonymizer.from_env(), KeyRing.from_env()
         bootstrap_vault(settings.vault_url)
-        vault = psycopg2.connect(db.psycopg2_dsn(settings.vault_url))
-        return cls(keys, ring, vault, erased=erased_keys(settings.warehouse_url, SOURCE))
+        return cls(keys, ring, settings.vault_url, erased=erased_keys(settings.warehouse_url, SOURCE))
 
 
 def erased_keys(warehouse_url: str, source: str) -> frozenset[str]:
@@ -148,8 +147,7 @@ class _Extract:
     updated_position: int
     splitter: TableSplit | None = None
     protection: Protection | None = None
-    vault_stage: VaultStage | None = None
-    vault_writer: ChunkWriter | None = None
+    vault_writer: VaultWriterProcess | None = None
     read: int = 0
     staged: int = 0
     erased: int = 0
@@ -174,7 +172,7 @@ class _Extract:
             writer.writerow([_csv_value(value) for value in row])
             self.staged += 1
         if vault_rows:
-            self.vault_writer.put(self.vault_stage.encrypt(vault_rows))
+            self.vault_writer.put(vault_rows)
         return buffer.getvalue().encode("utf-8")
 
     def _split(self, row: Sequence[Any], vault_rows: list[VaultRow]) -> list[Any] | None:
@@ -187,7 +185,7 @@ class _Extract:
         split = self.splitter.split(record, self.protection.keys)
         if split.facts.get("customer_key") in self.protection.erased:
             return None
-        if self.vault_stage is not None:
+        if self.vault_writer is not None:
             vault_rows.append(VaultRow(split.key, split.identity, self.splitter.vault_columns(record, split)))
         kept = [record[name] for name in record if name not in self.splitter.identifiers]
         return kept + [split.facts[name] for name in self.splitter.facts]
@@ -257,8 +255,6 @@ def _extract_table(
             _extract_in_transaction(engine, cur, run_id, table, lookback, result, protection)
     except Exception as error:
         conn.rollback()
-        if protection is not None and protection.vault is not None:
-            protection.vault.rollback()
         log.exception("extracting shop.%s failed (batch %s)", table.name, result.batch_id)
         result.status = batches.FAILED
         result.rows_read = result.rows_loaded = result.rows_quarantined = 0
@@ -296,21 +292,36 @@ def _extract_in_transaction(
     state = _Extract(table, result, source_columns.index(key), source_columns.index("updated_at"))
     if splitter is not None:
         state.splitter, state.protection = splitter, protection
-    if splitter is not None and protection.vault is not None:
-        vault_cur = protection.vault.cursor()
-        state.vault_stage = VaultStage(
-            vault_cur, splitter.vault_table, protection.ring, {"batch_id": result.batch_id}
+    if splitter is not None and protection.vault_url is not None:
+        state.vault_writer = VaultWriterProcess(
+            protection.vault_url,
+            protection.ring,
+            splitter.vault_table,
+            {"batch_id": result.batch_id},
+            result.batch_id,
         )
-        # The producer thread encrypts each chunk's identities, and a writer thread stores
-        # them in the vault while the warehouse's COPY runs.
-        state.vault_writer = ChunkWriter(state.vault_stage.store)
+    try:
+        _load_and_finish(engine, cur, table, since, columns, key, state)
+    finally:
+        # A no-op after a commit. On any error it ends the child before its vault
+        # transaction commits, so the vault keeps none of this batch's records.
+        if state.vault_writer is not None:
+            state.vault_writer.abort()
+
+
+def _load_and_finish(
+    engine: Engine,
+    cur,
+    table: sa.Table,
+    since: datetime | None,
+    columns: list[str],
+    key: str,
+    state: _Extract,
+) -> None:
+    result = state.result
     query = _source_query(engine, table, since)
     copy_sql = f"copy {_STAGE} ({', '.join(columns)}) from stdin with (format csv, null '{_NULL}')"
-    try:
-        copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
-    finally:
-        if state.vault_writer is not None:
-            state.vault_writer.close()
+    copy_from_producer(cur, copy_sql, lambda emit: _stream_source(engine, query, state, emit))
     cur.execute(
         f"insert into {result.target_table} ({', '.join(columns)}, _batch_id, _source, _source_object) "
         f"select {', '.join('s.' + c for c in columns)}, %s, %s, %s from {_STAGE} s "
@@ -320,15 +331,13 @@ def _extract_in_transaction(
     )
     inserted = cur.rowcount
     already_held = state.staged - inserted
-    if state.vault_stage is not None:
-        state.vault_stage.drop()
-        protection.vault.commit()
-        stored = state.vault_stage.written
+    if state.vault_writer is not None:
+        encrypted, stored = state.vault_writer.commit()
         log.info(
             "stored %s identities in vault %s, %s unchanged (batch %s)",
             f"{stored:,}",
-            splitter.vault_table,
-            f"{state.vault_stage.encrypted - stored:,}",
+            state.vault_writer.table,
+            f"{encrypted - stored:,}",
             result.batch_id,
         )
     batches.write_quarantine(cur, result, state.quarantine)

@@ -6,6 +6,12 @@ entries stay listed only until ``cw vault rotate`` has re-encrypted every record
 protect. Each ciphertext starts with the id of the key that made it, and is bound to its
 record by associated data (the record's pseudonymous key), so a ciphertext copied onto
 another record fails to decrypt.
+
+The plaintext of a record is versioned by its first byte. Records written before the
+versions are JSON objects and start with ``{``. Version 1 is a MessagePack map. Version
+2, written for the identities of shop accounts and addresses, is a MessagePack array of
+the values of one of ``PLAINTEXT_LAYOUTS``, which leaves the field names out. Readers
+decrypt all three.
 """
 
 from __future__ import annotations
@@ -27,8 +33,32 @@ from customer_warehouse.pii.keys import MissingSecretError
 VAULT_KEYS_VARIABLE = "CW_VAULT_KEYS"
 _NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-# Dates and other non-JSON values are written as their text form.
-_JSON = msgspec.json.Encoder(enc_hook=str)
+# First bytes of plaintexts: a JSON object (the format before versions), version 1 and 2.
+_JSON_START = ord("{")
+_MAP_VERSION = 1
+_LAYOUT_VERSION = 2
+# Field lists of version 2 plaintexts, by layout number. Stored records name their layout
+# by its number, so lists may be appended but never changed or reordered.
+PLAINTEXT_LAYOUTS: tuple[tuple[str, ...], ...] = (
+    (
+        "given_name",
+        "family_name",
+        "full_name",
+        "email",
+        "email_canonical",
+        "phone",
+        "phone_e164",
+        "birth_date",
+        "birth_date_as_written",
+        "signup_device_id",
+        "signup_ip",
+    ),
+    ("line1", "line2"),
+)
+_LAYOUT_NUMBERS = {fields: number for number, fields in enumerate(PLAINTEXT_LAYOUTS)}
+# Dates, decimals and UUIDs are written as their text form, as the JSON format did. A
+# datetime with a time zone is a MessagePack timestamp and reads back as a datetime.
+_MSGPACK = msgspec.msgpack.Encoder(enc_hook=str)
 
 
 class VaultKeyError(ValueError):
@@ -88,6 +118,13 @@ class KeyRing:
     def from_env(cls) -> KeyRing:
         return cls.parse(os.environ.get(VAULT_KEYS_VARIABLE, ""))
 
+    def entries(self) -> str:
+        """Return the ring as the ``CW_VAULT_KEYS`` value that ``parse`` reads, active key first."""
+        order = [self.active_id, *(key_id for key_id in self.keys if key_id != self.active_id)]
+        return ",".join(
+            f"{key_id}:{base64.urlsafe_b64encode(self.keys[key_id]).decode()}" for key_id in order
+        )
+
     def encrypt(self, record: dict, associated: str) -> bytes:
         """Encrypt ``record`` (JSON-serializable) with the active key, bound to ``associated``."""
         return self.encrypt_many([(record, associated)])[0]
@@ -98,15 +135,18 @@ class KeyRing:
         Each record gets its own random 96-bit nonce, drawn from the operating system's
         random source in one call for the whole batch.
         """
+        return self._seal([(encode_plaintext(record), associated) for record, associated in records])
+
+    def _seal(self, plaintexts: Sequence[tuple[bytes, str]]) -> list[bytes]:
         seal = self._cipher(self.active_id).encrypt
         key_id = self.active_id.encode("ascii")
         header = bytes([len(key_id)]) + key_id
-        nonces = os.urandom(_NONCE_BYTES * len(records))
+        nonces = os.urandom(_NONCE_BYTES * len(plaintexts))
         ciphertexts = []
-        for position, (record, associated) in enumerate(records):
+        for position, (plaintext, associated) in enumerate(plaintexts):
             start = position * _NONCE_BYTES
             nonce = nonces[start : start + _NONCE_BYTES]
-            sealed = seal(nonce, _JSON.encode(record), associated.encode("utf-8"))
+            sealed = seal(nonce, plaintext, associated.encode("utf-8"))
             ciphertexts.append(header + nonce + sealed)
         return ciphertexts
 
@@ -127,13 +167,40 @@ class KeyRing:
             raise DecryptionError(
                 f"vault record {associated[:12]}... failed authentication with key {key_id!r}"
             ) from error
-        return msgspec.json.decode(plaintext)
+        return decode_plaintext(plaintext)
 
     def _cipher(self, key_id: str) -> AESGCM:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
         return cipher
+
+
+def encode_plaintext(record: dict) -> bytes:
+    """Return the newest plaintext format of ``record``: version 2 when its fields match a layout, else 1."""
+    layout = _LAYOUT_NUMBERS.get(tuple(record))
+    if layout is None:
+        return bytes([_MAP_VERSION]) + _MSGPACK.encode(record)
+    return bytes([_LAYOUT_VERSION, layout]) + _MSGPACK.encode(tuple(record.values()))
+
+
+def decode_plaintext(plaintext: bytes) -> dict:
+    """Return the record of a decrypted plaintext of any version."""
+    version = plaintext[0] if plaintext else None
+    if version == _LAYOUT_VERSION and len(plaintext) > 1 and plaintext[1] < len(PLAINTEXT_LAYOUTS):
+        fields = PLAINTEXT_LAYOUTS[plaintext[1]]
+        values = msgspec.msgpack.decode(plaintext[2:])
+        if len(values) == len(fields):
+            return dict(zip(fields, values, strict=True))
+    elif version == _MAP_VERSION:
+        return msgspec.msgpack.decode(plaintext[1:])
+    elif version == _JSON_START:
+        return msgspec.json.decode(plaintext)
+    # Authentication passed, so only a writer newer than this reader makes such a record.
+    raise DecryptionError(
+        f"a vault record has plaintext format {version!r}, which this version cannot read. "
+        "Upgrade customer_warehouse"
+    )
 
 
 def key_id_of(blob: bytes) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import io
 import logging
-import re
+import struct
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import NamedTuple
 
@@ -66,23 +66,39 @@ class VaultRow(NamedTuple):
     columns: dict
 
 
-# Characters that make a CSV field need quotes.
-_CSV_SPECIAL = re.compile(r'[",\r\n]')
-_COPY_NULL = r"\N"
+# Columns of the vault tables that are timestamptz. The other columns a writer fills are
+# text, except the bytea ``identity``.
+_TIMESTAMP_COLUMNS = frozenset({"source_updated_at"})
+# PostgreSQL's binary COPY format: a signature, 32-bit flags and header extension length,
+# then per row a 16-bit field count and per field a 32-bit length (-1 for NULL) followed
+# by the bytes. A field count of -1 ends the data.
+_BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_BINARY_TRAILER = struct.pack(">h", -1)
+_NULL_FIELD = struct.pack(">i", -1)
+_LENGTH = struct.Struct(">i")
+_TIMESTAMP_FIELD = struct.Struct(">iq")
+_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def _copy_field(value: object) -> str:
-    """Return ``value`` as one field of ``COPY ... (format csv, null '\\N')`` input."""
+def _text_field(value: object) -> bytes:
     if value is None:
-        return _COPY_NULL
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = value if isinstance(value, str) else str(value)
-    if text == _COPY_NULL or _CSV_SPECIAL.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+        return _NULL_FIELD
+    data = (value if isinstance(value, str) else str(value)).encode("utf-8")
+    return _LENGTH.pack(len(data)) + data
+
+
+def _timestamp_field(value: object) -> bytes:
+    """Return a timestamptz field; naive values and ISO text without a zone are taken as UTC."""
+    if value is None:
+        return _NULL_FIELD
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime for a timestamptz vault column, got {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return _TIMESTAMP_FIELD.pack(8, (value - _POSTGRES_EPOCH) // _MICROSECOND)
 
 
 class SealedRow(NamedTuple):
@@ -119,7 +135,7 @@ class VaultStage:
         cur.execute(f"truncate {self.stage}")
 
     def _copy_sql(self, target: str) -> str:
-        return f"copy {target} ({', '.join(self.columns)}) from stdin with (format csv, null '\\N')"
+        return f"copy {target} ({', '.join(self.columns)}) from stdin with (format binary)"
 
     def _upsert(self) -> str:
         # A stored record is replaced only by a strictly newer source version, so replaying
@@ -188,24 +204,33 @@ class VaultStage:
         return {row[0] for row in self.cur.fetchall()}
 
     def _copy(self, target: str, rows: Sequence[SealedRow]) -> None:
-        self.cur.copy_expert(self._copy_sql(target), io.BytesIO(self._csv(rows)), size=1 << 20)
+        self.cur.copy_expert(self._copy_sql(target), io.BytesIO(self._binary(rows)), size=1 << 20)
 
-    def _csv(self, rows: Sequence[SealedRow]) -> bytes:
-        key_id = _copy_field(self.ring.active_id)
-        shared = {name: _copy_field(value) for name, value in self.shared.items()}
-        lines = []
+    def _binary(self, rows: Sequence[SealedRow]) -> bytes:
+        """Return ``rows`` as binary ``COPY`` input, so the ciphertexts travel as raw bytes, not hex."""
+        field_count = struct.pack(">h", len(self.columns))
+        key_id = _text_field(self.ring.active_id)
+        encoders = [_timestamp_field if name in _TIMESTAMP_COLUMNS else _text_field for name in self.plain]
+        shared = {
+            name: encoders[i](self.shared[name]) for i, name in enumerate(self.plain) if name in self.shared
+        }
+        columns = list(zip(self.plain, encoders, strict=True))
+        parts = [_BINARY_HEADER]
+        append = parts.append
         for row in rows:
-            fields = [_copy_field(row.key)]
-            for name in self.plain:
-                if name in row.columns:
-                    fields.append(_copy_field(row.columns[name]))
+            append(field_count)
+            append(_text_field(row.key))
+            values = row.columns
+            for name, encode in columns:
+                if name in values:
+                    append(encode(values[name]))
                 else:
-                    fields.append(shared.get(name, _COPY_NULL))
-            fields.append(key_id)
-            fields.append("\\x" + row.ciphertext.hex())
-            lines.append(",".join(fields))
-        lines.append("")
-        return "\n".join(lines).encode("utf-8")
+                    append(shared.get(name, _NULL_FIELD))
+            append(key_id)
+            append(_LENGTH.pack(len(row.ciphertext)))
+            append(row.ciphertext)
+        append(_BINARY_TRAILER)
+        return b"".join(parts)
 
     def drop(self) -> None:
         """Drop the stage table."""

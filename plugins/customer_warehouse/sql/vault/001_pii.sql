@@ -11,7 +11,7 @@ create table if not exists pii.customer_identities (
     source_customer_id text not null,
     source_updated_at  timestamptz not null,    -- version of the record in its source
     key_id             text not null,           -- vault key that encrypted identity
-    identity           bytea not null,          -- encrypted JSON of the identifiers
+    identity           bytea not null,          -- encrypted identifiers, formats in pii/crypto.py
     email_index        text,                    -- HMAC of the canonical email (blind index)
     phone_index        text,                    -- HMAC of the E.164 phone (blind index)
     batch_id           text not null,           -- warehouse audit.load_batches.batch_id
