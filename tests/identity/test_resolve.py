@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from bench.bench_identity import pairwise_scores
 from customer_warehouse.db import engine as make_engine
 from customer_warehouse.identity import olist_identity_frame, resolve_identities
+from customer_warehouse.identity import resolve as resolve_module
 from customer_warehouse.identity.store import load_bridge
 
 
@@ -185,6 +186,59 @@ def test_incremental_touches_only_new_accounts(platform, pg_database, keys):
     scores = pairwise_scores(platform.truth, bridge.reindex(platform.truth.index))
     assert scores["recall"] >= 0.95, scores
     assert scores["precision"] >= 0.97, scores
+    assert _blocking_key_rows(url) == _bridge_blocking_keys(url)
+
+
+# Rows of the key table against the bridge's arrays, one (key, account) pair each.
+def _blocking_key_rows(url: str) -> list[tuple]:
+    return _rows(url, "select blocking_key, customer_key from identity.account_blocking_keys order by 1, 2")
+
+
+def _bridge_blocking_keys(url: str) -> list[tuple]:
+    return _rows(
+        url,
+        "select k, customer_key from identity.person_accounts, unnest(blocking_keys) as k order by 1, 2",
+    )
+
+
+def test_full_run_fills_blocking_key_table(frame_of, pg_database, keys):
+    url = pg_database("identity_blocking_keys")
+    frame = frame_of(*PERSONS.items())
+    resolve_identities(frame, url, "run-1", keys)
+    first = _blocking_key_rows(url)
+    assert first
+    assert first == _bridge_blocking_keys(url)
+    resolve_identities(frame, url, "run-2", keys)
+    assert _blocking_key_rows(url) == first
+    indexes = _rows(
+        url,
+        "select indexname from pg_indexes where schemaname = 'identity' "
+        "and tablename in ('person_accounts', 'account_blocking_keys', 'persons') order by 1",
+    )
+    assert indexes == [
+        ("account_blocking_keys_key_idx",),
+        ("person_accounts_person_idx",),
+        ("person_accounts_pkey",),
+        ("persons_pkey",),
+    ]
+
+
+def test_failed_survivorship_keeps_stored_state(frame_of, pg_database, keys, monkeypatch):
+    url = pg_database("identity_survivorship_fails")
+    frame = frame_of(*PERSONS.items())
+    resolve_identities(frame, url, "run-1", keys)
+    bridge = _bridge(url)
+    blocking_keys = _blocking_key_rows(url)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("survivorship failed on purpose")
+
+    monkeypatch.setattr(resolve_module, "golden_records", fail)
+    with pytest.raises(RuntimeError, match="failed on purpose"):
+        resolve_identities(frame.iloc[:3], url, "run-2", keys)
+    assert _bridge(url).sort_index().equals(bridge.sort_index())
+    assert _blocking_key_rows(url) == blocking_keys
+    assert _rows(url, "select run_id from identity.runs") == [("run-1",)]
 
 
 def test_incremental_without_state_runs_full(frame_of, pg_database, keys):

@@ -41,11 +41,33 @@ COMPARED_COLUMNS = (
     "city",
     "street",
 )
+
+
+def within_one_edit(left: str, right: str) -> str:
+    """Return DuckDB SQL that is true when two ASCII texts are at most one edit apart.
+
+    The result equals ``damerau_levenshtein(left, right) <= 1`` (NULL when a side is
+    NULL) but computes the distance for few pairs. One edit at position i (a substitution,
+    an insertion, a deletion, or a swap of i and i + 1) leaves the first i characters and
+    the last m - i - 2 equal, m being the shorter length. So a pair within one edit shares
+    its first m - 2 characters or its last one. Random phones and birth dates rarely do,
+    and DuckDB's CASE computes the distance only for the rows that pass this test. On the
+    2,000,000 pairs of the u estimate (DuckDB 2.0, shared 2-core machine) the phone level
+    took 3.7 s instead of 17.7 s.
+    """
+    shorter = f"greatest(least(length({left}), length({right})) - 2, 0)"
+    return (
+        f"(CASE WHEN {left} IS NULL OR {right} IS NULL THEN NULL "
+        f"WHEN left({left}, {shorter}) = left({right}, {shorter}) OR right({left}, 1) = right({right}, 1) "
+        f"THEN damerau_levenshtein({left}, {right}) <= 1 ELSE false END)"
+    )
+
+
 # Agreement on each corroborating field, as the comparison levels define it: birth date
 # and phone up to one digit off or two swapped, the postcode exactly.
 CORROBORATING_SQL = {
-    "birth_date": "damerau_levenshtein(l.birth_date, r.birth_date) <= 1",
-    "phone": "damerau_levenshtein(l.phone, r.phone) <= 1",
+    "birth_date": within_one_edit("l.birth_date", "r.birth_date"),
+    "phone": within_one_edit("l.phone", "r.phone"),
     "postcode": "l.postcode = r.postcode",
 }
 PREDICTION_COLUMNS = [
@@ -87,7 +109,9 @@ def _name_comparison() -> cl.CustomComparison:
             ),
             cll.CustomLevel("name_key_l = name_key_r", "same pinyin, different Han characters"),
             cll.CustomLevel("jaro_winkler_similarity(name_key_l, name_key_r) >= 0.92", "similar spelling"),
-            cll.ArrayIntersectLevel("name_tokens", min_intersection=1),
+            # The same test as Splink's ArrayIntersectLevel with min_intersection=1, which
+            # counts the whole intersection: twice as slow in DuckDB 2.0 on sampled pairs.
+            cll.CustomLevel("list_has_any(name_tokens_l, name_tokens_r)", "a name token in common"),
             _else_level("name"),
         ],
     )
@@ -110,14 +134,14 @@ def comparisons() -> list[cl.CustomComparison]:
         _name_comparison(),
         _levels(
             "birth_date",
-            ("damerau_levenshtein(birth_date_l, birth_date_r) <= 1", "one digit off or two swapped"),
+            (within_one_edit("birth_date_l", "birth_date_r"), "one digit off or two swapped"),
         ),
         _levels(
             "email",
             ("email_local_l = email_local_r", "same mailbox name, other domain"),
             ("jaro_winkler_similarity(email_local_l, email_local_r) >= 0.88", "similar mailbox name"),
         ),
-        _levels("phone", ("damerau_levenshtein(phone_l, phone_r) <= 1", "one digit off or two swapped")),
+        _levels("phone", (within_one_edit("phone_l", "phone_r"), "one digit off or two swapped")),
         _address_comparison(),
     ]
 

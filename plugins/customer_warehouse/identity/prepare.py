@@ -189,12 +189,11 @@ def matching_table(frame: pd.DataFrame, blocking_rules: tuple[BlockingRule, ...]
 
 def _joined(table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
     """Return the columns joined by '|' per row, None where one of them is missing."""
-    parts = [table[column].to_numpy(dtype=object) for column in columns]
-    if len(parts) == 1:
-        return parts[0].copy()
-    return np.array(
-        [None if None in row else "|".join(row) for row in zip(*parts, strict=True)], dtype=object
-    )
+    if len(columns) == 1:
+        return table[columns[0]].to_numpy(dtype=object).copy()
+    # Arrow joins in C++ and yields null when any part is null.
+    parts = [pa.array(table[column].to_numpy(dtype=object), type=pa.string()) for column in columns]
+    return pc.binary_join_element_wise(*parts, "|").to_numpy(zero_copy_only=False)
 
 
 def blocking_values(table: pd.DataFrame, rule: BlockingRule, max_block_size: int | None) -> pd.Series:

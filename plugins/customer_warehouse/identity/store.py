@@ -1,7 +1,8 @@
 """Reads and writes of the ``identity`` schema (DDL: ``sql/010_identity.sql``).
 
 Every write of a run goes through one psycopg2 connection and commits once, so a failed
-run leaves the previous state whole. Bulk rows go in with ``COPY``.
+run leaves the previous state whole. Bulk rows go in with ``COPY``. ``RunTransaction``
+lets the caller compute the persons while that connection loads everything else.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import io
 import json
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,9 +35,11 @@ BRIDGE_COLUMNS = [
 ]
 EDGE_COLUMNS = ["customer_key_l", "customer_key_r", "rule", "match_probability", "run_id"]
 EVENT_COLUMNS = ["run_id", "event", "person_key", "other_person_key", "account_count", "reason"]
-# Memory for the index builds of a full run (a GIN build of 1M rows with PostgreSQL's
-# default 64MB spills to disk many times). Applies to the run's transaction only.
+# Memory for the index builds of a full run: the key index of 1M accounts sorts about
+# 4.7 million blocking keys, which spill to disk with PostgreSQL's default 64MB. Applies
+# to the run's transaction only.
 INDEX_BUILD_MEMORY = "512MB"
+COPY_CHUNK_BYTES = 4 * 1024 * 1024
 
 
 class IdentityStoreError(RuntimeError):
@@ -72,7 +76,11 @@ def _copy(cursor, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
     output = pa.BufferOutputStream()
     pa_csv.write_csv(data, output, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
     buffer = io.BytesIO(output.getvalue().to_pybytes())
-    cursor.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", buffer)
+    # psycopg2 reads 8 KB per call by default and needs the GIL for each read: while
+    # another thread runs Python code, every call can wait a whole switch interval.
+    cursor.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", buffer, size=COPY_CHUNK_BYTES
+    )
 
 
 def _query_frame(engine: Engine, sql: str, params: Iterable[Any] | None = None) -> pd.DataFrame:
@@ -146,13 +154,11 @@ def find_candidates(engine: Engine, hashes: list[int], max_block_size: int) -> t
     """
     if not hashes:
         return set(), 0
-    # One GIN index probe per key: a plain overlap test (&&) against thousands of keys
-    # would compare every stored array with the whole list when the planner scans.
     frame = _query_frame(
         engine,
-        "select w.key, array_agg(a.customer_key) as accounts "
+        "select w.key, array_agg(k.customer_key) as accounts "
         "from unnest(%s::bigint[]) as w(key) "
-        "join identity.person_accounts a on a.blocking_keys @> array[w.key] "
+        "join identity.account_blocking_keys k on k.blocking_key = w.key "
         "group by w.key",
         (hashes,),
     )
@@ -176,7 +182,7 @@ class RunWrite:
     bridge: pd.DataFrame  # BRIDGE_COLUMNS; blocking_keys as PostgreSQL array text or None
     edges: pd.DataFrame  # EDGE_COLUMNS
     edges_replaced_for: list[str]  # incremental: accounts whose stored edges are dropped first
-    persons: pd.DataFrame  # person_key + attribute columns, all active
+    persons: pd.DataFrame | None  # person_key + attribute columns, all active; None for RunTransaction
     merged: dict[str, str]
     retired: list[str]
     events: pd.DataFrame  # EVENT_COLUMNS
@@ -221,19 +227,25 @@ def _retire_persons(cursor, write: RunWrite) -> None:
         )
 
 
-def _write_persons(cursor, write: RunWrite) -> None:
-    persons = write.persons.copy()
+def _clear_persons(cursor, write: RunWrite) -> None:
+    """Retire and merge persons; a full run also deletes the active ones and their key index."""
+    _retire_persons(cursor, write)
+    if write.full:
+        cursor.execute("delete from identity.persons where status = 'active'")
+        # As for the bridge: one sorted build of the key index instead of an insert per row.
+        cursor.execute("alter table identity.persons drop constraint persons_pkey")
+
+
+def _write_persons(cursor, write: RunWrite, persons: pd.DataFrame) -> None:
+    """Write the active persons; ``_clear_persons`` must have run in the same transaction."""
+    persons = persons.copy()
     persons["status"] = "active"
     persons["merged_into_person_key"] = None
     persons["updated_run_id"] = write.run_id
     if "sources" in persons:
         persons["sources"] = persons["sources"].map(_pg_array)
     columns = _person_columns(cursor, persons)
-    _retire_persons(cursor, write)
     if write.full:
-        cursor.execute("delete from identity.persons where status = 'active'")
-        # As for the bridge: one sorted build of the key index instead of an insert per row.
-        cursor.execute("alter table identity.persons drop constraint persons_pkey")
         _copy(cursor, "identity.persons", persons, columns)
         cursor.execute("alter table identity.persons add constraint persons_pkey primary key (person_key)")
     else:
@@ -250,10 +262,10 @@ def _write_bridge(cursor, write: RunWrite) -> None:
     bridge = write.bridge.copy()
     if write.full:
         # Building the indexes once after the load is several times faster than keeping
-        # them up to date row by row, above all the GIN index of blocking keys.
-        cursor.execute("truncate identity.person_accounts")
-        cursor.execute("drop index if exists identity.person_accounts_blocking_idx")
+        # them up to date row by row.
+        cursor.execute("truncate identity.person_accounts, identity.account_blocking_keys")
         cursor.execute("drop index if exists identity.person_accounts_person_idx")
+        cursor.execute("drop index if exists identity.account_blocking_keys_key_idx")
         cursor.execute("alter table identity.person_accounts drop constraint person_accounts_pkey")
         _copy(cursor, "identity.person_accounts", bridge, BRIDGE_COLUMNS)
         cursor.execute(
@@ -262,9 +274,13 @@ def _write_bridge(cursor, write: RunWrite) -> None:
         )
         cursor.execute("create index person_accounts_person_idx on identity.person_accounts (person_key)")
         cursor.execute(
-            "create index person_accounts_blocking_idx on identity.person_accounts using gin (blocking_keys)"
+            "insert into identity.account_blocking_keys (blocking_key, customer_key) "
+            "select unnest(blocking_keys), customer_key from identity.person_accounts"
         )
-        cursor.execute("analyze identity.person_accounts")
+        cursor.execute(
+            "create index account_blocking_keys_key_idx on identity.account_blocking_keys (blocking_key)"
+        )
+        cursor.execute("analyze identity.person_accounts, identity.account_blocking_keys")
         return
     _temporary_copy(cursor, "_bridge", "identity.person_accounts")
     _copy(cursor, "_bridge", bridge, BRIDGE_COLUMNS)
@@ -276,11 +292,31 @@ def _write_bridge(cursor, write: RunWrite) -> None:
         "source = coalesce(b.source, a.source) "
         "from _bridge b where a.customer_key = b.customer_key and b.blocking_keys is null"
     )
+    _delete_blocking_keys(cursor, "select customer_key from _bridge where blocking_keys is not null")
     updates = ", ".join(f"{c} = excluded.{c}" for c in BRIDGE_COLUMNS if c != "customer_key")
     cursor.execute(
         f"insert into identity.person_accounts ({', '.join(BRIDGE_COLUMNS)}) "
         f"select {', '.join(BRIDGE_COLUMNS)} from _bridge where blocking_keys is not null "
         f"on conflict (customer_key) do update set {updates}"
+    )
+    cursor.execute(
+        "insert into identity.account_blocking_keys (blocking_key, customer_key) "
+        "select unnest(blocking_keys), customer_key from _bridge where blocking_keys is not null"
+    )
+
+
+def _delete_blocking_keys(cursor, accounts_sql: str, params: tuple[Any, ...] = ()) -> None:
+    """Delete the rows of ``account_blocking_keys`` of the bridge accounts ``accounts_sql`` selects.
+
+    Run it before their bridge rows change: it finds the rows through the stored keys,
+    one probe of the key index each, instead of scanning the whole table.
+    """
+    cursor.execute(
+        "delete from identity.account_blocking_keys k using identity.person_accounts a, "
+        "unnest(a.blocking_keys) as stored(key) "
+        f"where a.customer_key in ({accounts_sql}) "
+        "and k.blocking_key = stored.key and k.customer_key = a.customer_key",
+        params,
     )
 
 
@@ -316,37 +352,78 @@ def _write_run(cursor, write: RunWrite) -> None:
         )
 
 
+def _write_all_but_persons(connection, write: RunWrite) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("select 1 from identity.runs where run_id = %s", (write.run_id,))
+        if cursor.fetchone():
+            raise IdentityStoreError(
+                f"identity run {write.run_id} is already stored: give every run its own run id "
+                "(the Airflow run id, for example)"
+            )
+        if write.full:
+            cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        _write_run(cursor, write)
+        _write_edges(cursor, write)
+        _write_bridge(cursor, write)
+        if write.removed_accounts:
+            _delete_blocking_keys(cursor, "select unnest(%s::text[])", (write.removed_accounts,))
+            cursor.execute(
+                "delete from identity.person_accounts where customer_key = any(%s)",
+                (write.removed_accounts,),
+            )
+        # In key order, inserts into the person index of events touch each page once.
+        events = write.events.assign(run_id=write.run_id).sort_values("person_key", kind="stable")
+        _copy(cursor, "identity.person_events", events, EVENT_COLUMNS)
+        _clear_persons(cursor, write)
+
+
+class RunTransaction:
+    """One run's write in a single transaction, with the persons passed in last.
+
+    Creating it starts writing the run, edges, bridge and events on a background thread.
+    Building the bridge's indexes is PostgreSQL's work, so the caller can compute the
+    golden records on the other core meanwhile. ``finish`` writes the persons and commits.
+    ``abort`` rolls back. Either one closes the connection, and one of them must be called.
+    """
+
+    def __init__(self, engine: Engine, write: RunWrite) -> None:
+        self._write = write
+        self._connection = engine.raw_connection()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="identity-store")
+        self._pending: Future[None] = self._executor.submit(_write_all_but_persons, self._connection, write)
+
+    def finish(self, persons: pd.DataFrame) -> None:
+        """Write ``persons`` (person_key and golden attribute columns, all active) and commit."""
+        try:
+            self._pending.result()
+            with self._connection.cursor() as cursor:
+                _write_persons(cursor, self._write, persons)
+            self._connection.commit()
+        except BaseException:
+            self._connection.rollback()
+            raise
+        finally:
+            self._close()
+
+    def abort(self) -> None:
+        """Wait for the background writes to stop, then roll everything back."""
+        try:
+            # Its error, if any, is the caller's to report: the run fails either way.
+            self._pending.exception()
+            self._connection.rollback()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._connection.close()
+
+
 def write_run(engine: Engine, write: RunWrite) -> None:
-    """Write one run's results in a single transaction."""
-    connection = engine.raw_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("select 1 from identity.runs where run_id = %s", (write.run_id,))
-            if cursor.fetchone():
-                raise IdentityStoreError(
-                    f"identity run {write.run_id} is already stored: give every run its own run id "
-                    "(the Airflow run id, for example)"
-                )
-            if write.full:
-                cursor.execute(f"set local maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-            _write_run(cursor, write)
-            _write_edges(cursor, write)
-            _write_bridge(cursor, write)
-            if write.removed_accounts:
-                cursor.execute(
-                    "delete from identity.person_accounts where customer_key = any(%s)",
-                    (write.removed_accounts,),
-                )
-            _write_persons(cursor, write)
-            # In key order, inserts into the person index of events touch each page once.
-            events = write.events.assign(run_id=write.run_id).sort_values("person_key", kind="stable")
-            _copy(cursor, "identity.person_events", events, EVENT_COLUMNS)
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
-    finally:
-        connection.close()
+    """Write one run's results, ``write.persons`` included, in a single transaction."""
+    if write.persons is None:
+        raise ValueError("write_run needs write.persons; use RunTransaction to pass them in later")
+    RunTransaction(engine, write).finish(write.persons)
 
 
 def now() -> datetime:
