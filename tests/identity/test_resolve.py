@@ -11,6 +11,7 @@ from customer_warehouse.db import engine as make_engine
 from customer_warehouse.identity import olist_identity_frame, resolve_identities
 from customer_warehouse.identity import resolve as resolve_module
 from customer_warehouse.identity.store import load_bridge
+from customer_warehouse.warehouse import bootstrap
 
 
 def _bridge(url: str) -> pd.Series:
@@ -221,6 +222,21 @@ def test_full_run_fills_blocking_key_table(frame_of, pg_database, keys):
         ("person_accounts_pkey",),
         ("persons_pkey",),
     ]
+
+
+def test_bootstrap_backfills_blocking_key_table(frame_of, pg_database, keys):
+    url = pg_database("identity_blocking_backfill")
+    resolve_identities(frame_of(*PERSONS.items()), url, "run-1", keys)
+    expected = _blocking_key_rows(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("drop table identity.account_blocking_keys"))
+    engine.dispose()
+    bootstrap(url).dispose()
+    assert expected
+    assert _blocking_key_rows(url) == expected
+    bootstrap(url).dispose()
+    assert _blocking_key_rows(url) == expected
 
 
 def test_failed_survivorship_keeps_stored_state(frame_of, pg_database, keys, monkeypatch):

@@ -68,6 +68,11 @@ create table if not exists identity.account_blocking_keys (
     customer_key           text not null
 );
 create index if not exists account_blocking_keys_key_idx on identity.account_blocking_keys (blocking_key);
+-- A warehouse resolved before this table existed keeps its keys only in the bridge: copy
+-- them, so the next incremental run finds its candidates. A no-op once the table has rows.
+insert into identity.account_blocking_keys (blocking_key, customer_key)
+select unnest(blocking_keys), customer_key from identity.person_accounts
+where not exists (select 1 from identity.account_blocking_keys);
 
 -- Accepted links between accounts (smaller key left), reclustered by every run.
 create table if not exists identity.match_edges (
