@@ -186,7 +186,7 @@ def _as_role(url: str, role: str, database: str) -> str:
     return make_url(url).set(username=role, password=None, database=database).render_as_string(False)
 
 
-def test_drill_as_restorer_role_without_access_to_the_sources(backup_case, role_prefix):
+def test_drill_as_restorer_role(backup_case, role_prefix):
     """A drill connects as a role that may create databases and cannot open the databases it checks."""
     from customer_warehouse.access import ensure_role
 
@@ -200,8 +200,8 @@ def test_drill_as_restorer_role_without_access_to_the_sources(backup_case, role_
             cur.execute(f'revoke all on database "{database}" from public')
     admin.close()
     for name in ("warehouse", "vault"):
+        source = make_url(backup_case.urls[name]).database
         with pytest.raises(psycopg2.OperationalError, match="permission denied"):
-            source = make_url(backup_case.urls[name]).database
             psycopg2.connect(psycopg2_dsn(_as_role(backup_case.urls[name], restorer, source))).close()
     drill_urls = {
         name: _as_role(backup_case.urls[name], restorer, "postgres") for name in ("warehouse", "vault")
@@ -216,7 +216,7 @@ def test_drill_as_restorer_role_without_access_to_the_sources(backup_case, role_
         assert not database_exists(make_url(backup_case.urls[name]).set(database=scratch))
 
 
-def test_drill_role_without_createdb_names_the_setting(backup_case, role_prefix):
+def test_drill_without_createdb_names_setting(backup_case, role_prefix):
     from customer_warehouse.access import ensure_role
 
     role = f"{role_prefix}restorer_nocreatedb"
