@@ -6,6 +6,8 @@ the identity frame with ``shop_identity_frame``, and in the same run measures
 - a full resolution of all accounts but the newest ``--batch-share`` (records per second);
 - an incremental run of those newest accounts against the stored state, with its cost
   as a ratio of the full run;
+- the same accounts resolved by the baseline below and stored as a bridge table, timed
+  in the same run, so the full run's time prints as a ratio of the baseline's;
 - pairwise precision, recall and F1 of the duplicate links (pairs of accounts of one
   person) after both runs, over every account in the truth, beside a baseline that links
   accounts whose email matches exactly after trimming and lower-casing.
@@ -17,6 +19,7 @@ the end. Run: ``python -m bench.bench_identity --customers 100000``.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import secrets
@@ -76,6 +79,39 @@ def email_baseline(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(
         np.where(email != "", email, "account:" + frame["customer_key"]), index=frame["customer_key"]
     )
+
+
+BASELINE_TABLE = "public.baseline_person_accounts"
+
+
+def timed_email_baseline(frame: pd.DataFrame, warehouse_url: str) -> float:
+    """Resolve ``frame`` by exact email and store the bridge in the warehouse; return the seconds.
+
+    The speed baseline of a full run: the simplest resolution there is, with the same kind
+    of output (one row per account with its group, indexed by account), written by COPY.
+    """
+    started = time.monotonic()
+    groups = email_baseline(frame)
+    rows = pd.DataFrame({"customer_key": groups.index, "person": groups.to_numpy()})
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, header=False)
+    buffer.seek(0)
+    eng = make_engine(warehouse_url)
+    try:
+        connection = eng.raw_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"drop table if exists {BASELINE_TABLE}")
+                cursor.execute(f"create table {BASELINE_TABLE} (customer_key text, person text)")
+                cursor.copy_expert(f"copy {BASELINE_TABLE} from stdin with (format csv)", buffer)
+                cursor.execute(f"alter table {BASELINE_TABLE} add primary key (customer_key)")
+                cursor.execute(f"create index on {BASELINE_TABLE} (person)")
+            connection.commit()
+        finally:
+            connection.close()
+    finally:
+        eng.dispose()
+    return time.monotonic() - started
 
 
 def _simulate(shop_url: str, customers: int, seed: int, work: Path) -> Path:
@@ -152,6 +188,7 @@ def _measure(frame, truth, warehouse_url, keys, batch_share) -> dict[str, float]
         batch, warehouse_url, "bench-incremental", keys, incremental=True, load_accounts=load_accounts
     )
     cpu_incremental = time.process_time() - cpu_started - cpu_full
+    baseline_seconds = timed_email_baseline(base, warehouse_url)
     load_after = os.getloadavg()
     eng = make_engine(warehouse_url)
     try:
@@ -166,6 +203,10 @@ def _measure(frame, truth, warehouse_url, keys, batch_share) -> dict[str, float]
         f"full run:        {len(base):>9,} accounts in {full.seconds:7.1f} s = {full_rate:8,.0f} accounts/s; "
         f"{full.counts['candidate_pairs']:,} candidate pairs "
         f"({full.counts['candidate_pairs'] / len(base):.2f} per account)"
+    )
+    print(
+        f"baseline (exact email, bridge stored): {len(base):,} accounts in {baseline_seconds:.1f} s; "
+        f"full run / baseline: {full.seconds / baseline_seconds:.1f}"
     )
     print(
         f"incremental run: {len(batch):>9,} accounts in {incremental.seconds:7.1f} s = "
@@ -185,7 +226,12 @@ def _measure(frame, truth, warehouse_url, keys, batch_share) -> dict[str, float]
     )
     _report("ours (after both runs)", ours)
     _report("baseline: exact email", baseline)
-    return {"full_seconds": full.seconds, "incremental_seconds": incremental.seconds, **ours}
+    return {
+        "full_seconds": full.seconds,
+        "incremental_seconds": incremental.seconds,
+        "baseline_seconds": baseline_seconds,
+        **ours,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,15 @@ log = logging.getLogger(__name__)
 
 
 def engine(url: str | URL, **kwargs) -> Engine:
+    """Return an engine for ``url``; a PostgreSQL URL without a driver gets psycopg2.
+
+    The loaders and identity storage use psycopg2's COPY interface. SQLAlchemy picks
+    psycopg 3 for a bare ``postgresql://`` URL where that package is installed (Airflow
+    brings it), and its cursors have no ``copy_expert``.
+    """
+    url = make_url(url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg2")
     return sa.create_engine(url, pool_pre_ping=True, future=True, **kwargs)
 
 

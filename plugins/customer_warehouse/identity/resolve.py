@@ -264,8 +264,6 @@ def _full(engine, frame, run_id, keys, cfg, rules, steps, _loader) -> IdentityRu
     )
     # PostgreSQL loads the bridge and builds its indexes (most of the storage time at 1M)
     # while this thread computes the golden records.
-    # TODO: a full run of 1M accounts stays under 10,000 accounts per second on 2 cores,
-    # at about 4,200 accounts per CPU second with PostgreSQL. Preparation and training cost most.
     transaction = store.RunTransaction(engine, write)
     try:
         person_of = assignment.accounts.set_index("customer_key")["person_key"]
