@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -77,3 +79,15 @@ def test_drift_compares_each_source_with_its_own(config):
     report = drift_report(batch, history, config)
     assert sorted(report["source"]) == ["olist", "shop"]
     assert set(report["status"]) == {"ok"}
+
+
+def test_drift_message_names_the_measure_that_warned(config):
+    # A PSI threshold no shift reaches leaves the KS test alone to raise the warning.
+    ks_only = replace(config, drift=replace(config.drift, psi_warning=1000.0))
+    rng = np.random.default_rng(3)
+    history = _features("shop", rng.lognormal(4, 0.5, 2000))
+    batch = _features("shop", rng.lognormal(5, 0.5, 500))
+    message = drift_report(batch, history, ks_only).set_index("attribute").loc["spend", "message"]
+    assert message.startswith("distribution shifted: KS statistic")
+    assert "within its threshold: PSI" in message
+    assert "(warning above 1000.0)" in message

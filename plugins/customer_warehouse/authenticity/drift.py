@@ -61,13 +61,21 @@ def _measure(batch: np.ndarray, history: np.ndarray, rules: DriftRules) -> dict:
     psi = population_stability_index(batch, history, rules.bins)
     ks = stats.ks_2samp(batch, history)
     row.update({"psi": psi, "ks_statistic": float(ks.statistic), "ks_pvalue": float(ks.pvalue)})
-    shifted = ks.pvalue < rules.ks_pvalue and ks.statistic > rules.ks_statistic
-    if psi > rules.psi_warning or shifted:
+    psi_text = f"PSI {psi:.3f} (warning above {rules.psi_warning})"
+    ks_text = (
+        f"KS statistic {ks.statistic:.3f} with p-value {ks.pvalue:.2g} "
+        f"(warning above {rules.ks_statistic} with a p-value below {rules.ks_pvalue})"
+    )
+    psi_shifted = psi > rules.psi_warning
+    ks_shifted = ks.pvalue < rules.ks_pvalue and ks.statistic > rules.ks_statistic
+    if psi_shifted or ks_shifted:
+        # The measures that crossed their threshold come first; the other follows as context.
+        crossed = [text for text, hit in ((psi_text, psi_shifted), (ks_text, ks_shifted)) if hit]
+        within = [text for text, hit in ((psi_text, psi_shifted), (ks_text, ks_shifted)) if not hit]
         row["status"] = "warning"
-        row["message"] = (
-            f"distribution shifted: PSI {psi:.3f} (warning above {rules.psi_warning}), "
-            f"KS statistic {ks.statistic:.3f} with p-value {ks.pvalue:.2g}"
-        )
+        row["message"] = "distribution shifted: " + "; ".join(crossed)
+        if within:
+            row["message"] += f"; within its threshold: {within[0]}"
     else:
         row["status"] = "ok"
         row["message"] = f"PSI {psi:.3f}, KS statistic {ks.statistic:.3f}"
