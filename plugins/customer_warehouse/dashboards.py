@@ -557,6 +557,23 @@ def _refresh_dashboard(client: SupersetClient, dashboard_id: int, title: str) ->
     return DashboardRefresh(dashboard_id, title, len(charts) - len(errors), errors, len(uids))
 
 
+def _apply_access(cfg: SupersetConfig, command: str) -> None:
+    from customer_warehouse import superset_access
+
+    if command == "security":
+        superset_access.apply_superset_security(cfg, superset_access.regions_from_env())
+        return
+    users = superset_access.users_from_env()
+    if not users:
+        log.warning(
+            "CW_SUPERSET_USERS is empty: no user to create or update. Set it to "
+            "'username:Role+Role;...' and each user's password variable, then run it again"
+        )
+    superset_access.ensure_users(cfg, users)
+    for username, roles in users.items():
+        print(f"{username}: {', '.join(roles)}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cw superset", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["init", "up", "down", "import", "refresh", "security", "users"])
@@ -570,6 +587,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = SupersetConfig.from_settings(settings)
     if args.port:
         cfg = replace(cfg, port=args.port)
+    if args.command in ("refresh", "security", "users") and not is_healthy(cfg):
+        log.error(
+            "Superset does not answer at %s: `cw superset %s` talks to a running Superset; "
+            "start it with `make superset-up` (or `cw superset up`) and run the command again",
+            cfg.url,
+            args.command,
+        )
+        return 1
     try:
         if args.command == "init":
             init_superset(cfg)
@@ -583,12 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cfg, args.warehouse_url or settings.role_url("dashboard"), settings.role_url("analyst")
             )
         elif args.command in ("security", "users"):
-            from customer_warehouse import superset_access
-
-            if args.command == "security":
-                superset_access.apply_superset_security(cfg, superset_access.regions_from_env())
-            else:
-                superset_access.ensure_users(cfg, superset_access.users_from_env())
+            _apply_access(cfg, args.command)
         else:
             for item in refresh_dashboards(cfg):
                 print(f"{item.title}: {item.charts_warmed} charts warmed, {len(item.chart_errors)} failed")

@@ -313,3 +313,14 @@ def test_superset_env_has_no_pipeline_path(superset_cfg: SupersetConfig) -> None
     env = superset_cfg.process_env()
     assert "VIRTUAL_ENV" not in env
     assert env["SUPERSET_CONFIG_PATH"].endswith(os.path.join("superset", "superset_config.py"))
+
+
+@pytest.mark.parametrize("command", ["refresh", "security", "users"])
+def test_cli_api_command_when_not_running(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CW_SUPERSET_HOME", str(tmp_path))
+    port = free_port()
+    assert main([command, "--port", str(port)]) == 1
+    assert f"Superset does not answer at http://127.0.0.1:{port}" in caplog.text
+    assert "make superset-up" in caplog.text
