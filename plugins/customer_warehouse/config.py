@@ -216,7 +216,8 @@ class BackupSettings:
     databases: tuple[str, ...]
     database_urls: dict[str, str]
     # Per database, the URL restore drills create their scratch database with, on that
-    # database's server (CW_BACKUP_DRILL_URL_<NAME>); a database without one uses its own URL.
+    # database's server (CW_BACKUP_DRILL_URL_<NAME>). A database at its local default URL
+    # uses the local restorer role; any other database without one uses its own URL.
     drill_urls: dict[str, str]
     # Warehouse whose ``audit.backups`` and ``audit.restore_drills`` record the outcomes.
     audit_url: str
@@ -255,6 +256,10 @@ class BackupSettings:
             drill_url = os.environ.get(f"CW_BACKUP_DRILL_URL_{name.upper()}")
             if drill_url:
                 drill_urls[name] = drill_url
+            elif urls[name] == LOCAL_SERVER.format(user=base.role("pipeline"), database=name):
+                # The local setup's pipeline role may not create databases; `cw init` made
+                # the restorer role on the same server, which may.
+                drill_urls[name] = LOCAL_SERVER.format(user=base.role("restorer"), database="postgres")
         temp_dir = os.environ.get("CW_BACKUP_TMP_DIR")
         pg_bin_dir = os.environ.get("CW_PG_BIN_DIR")
         return cls(

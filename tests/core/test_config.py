@@ -52,3 +52,24 @@ def test_default_urls_use_pipeline_role(monkeypatch) -> None:
     assert make_url(cfg.warehouse_url).username == "team_pipeline"
     assert make_url(cfg.vault_url).username == "team_pipeline"
     assert make_url(cfg.role_url("dashboard")).username == "team_dashboard"
+
+
+def test_local_default_drills_as_restorer(monkeypatch) -> None:
+    from customer_warehouse.config import BackupSettings
+
+    for name in ("CW_WAREHOUSE_URL", "CW_BACKUP_URL_WAREHOUSE", "CW_BACKUP_DRILL_URL_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CW_ROLE_PREFIX", "team_")
+    drill = make_url(BackupSettings.from_env().drill_url("warehouse"))
+    assert drill.username == "team_restorer"
+    assert (drill.host, drill.port) == ("127.0.0.1", 5432)
+
+
+def test_other_server_drills_with_own_url(monkeypatch) -> None:
+    from customer_warehouse.config import BackupSettings
+
+    url = "postgresql+psycopg2://team_pipeline@db.internal:5432/warehouse"
+    monkeypatch.setenv("CW_WAREHOUSE_URL", url)
+    monkeypatch.setenv("CW_ROLE_PREFIX", "team_")
+    monkeypatch.delenv("CW_BACKUP_DRILL_URL_WAREHOUSE", raising=False)
+    assert BackupSettings.from_env().drill_url("warehouse") == url
