@@ -21,12 +21,31 @@ from customer_warehouse.runtime import airflow_env, venv_bin
 log = logging.getLogger(__name__)
 
 COMPONENTS: dict[str, list[str]] = {
-    "api-server": ["api-server", "--host", "127.0.0.1", "--port", os.environ.get("CW_AIRFLOW_PORT", "8080")],
+    "api-server": ["api-server", "--host", "127.0.0.1"],
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer", "--skip-serve-logs"],
 }
 STOP_TIMEOUT_S = 30
+# Files the components create (logs, the generated admin password) are for this user only:
+# the api-server's log prints the admin password in plain text.
+PRIVATE_UMASK = 0o077
+
+
+def port() -> str:
+    return os.environ.get("CW_AIRFLOW_PORT", "8080")
+
+
+def _arguments(name: str) -> list[str]:
+    args = COMPONENTS[name]
+    return [*args, "--port", port()] if name == "api-server" else args
+
+
+def _make_private(paths: list[Path]) -> None:
+    """Narrow files an earlier start left readable by others (created before PRIVATE_UMASK)."""
+    for path in paths:
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def _run_dir(cfg: Settings) -> Path:
@@ -50,30 +69,32 @@ def _pid(pid_file: Path) -> int | None:
     return pid if _alive(pid) else None
 
 
+def passwords_file(env: dict[str, str]) -> Path:
+    return Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+
+
 def up(cfg: Settings) -> None:
     env = airflow_env(cfg)
     run_dir = _run_dir(cfg)
-    for name, args in COMPONENTS.items():
+    _make_private([passwords_file(env), *(run_dir / f"{name}.log" for name in COMPONENTS)])
+    for name in COMPONENTS:
         pid_file = run_dir / f"{name}.pid"
         if _pid(pid_file):
             log.info("airflow %s is already running (pid %s)", name, pid_file.read_text().strip())
             continue
-        with open(run_dir / f"{name}.log", "ab") as out:
+        log_file = run_dir / f"{name}.log"
+        with os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as out:
             proc = subprocess.Popen(
-                [venv_bin("airflow"), *args],
+                [venv_bin("airflow"), *_arguments(name)],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=PRIVATE_UMASK,
             )
         pid_file.write_text(str(proc.pid))
-        log.info("started airflow %s (pid %d, log %s)", name, proc.pid, run_dir / f"{name}.log")
-    port = COMPONENTS["api-server"][-1]
-    log.info(
-        "Airflow UI: http://127.0.0.1:%s (users and passwords: %s)",
-        port,
-        Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated",
-    )
+        log.info("started airflow %s (pid %d, log %s)", name, proc.pid, log_file)
+    log.info("Airflow UI: http://127.0.0.1:%s (users and passwords: %s)", port(), passwords_file(env))
 
 
 def down(cfg: Settings) -> None:

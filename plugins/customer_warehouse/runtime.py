@@ -33,6 +33,9 @@ GENERATED_SECRETS: dict[str, Callable[[], str]] = {
     "CW_DASHBOARD_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
     "CW_PRIVACY_OFFICER_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
     "CW_RESTORER_DB_PASSWORD": lambda: secrets.token_urlsafe(32),
+    # Signs the tokens of Airflow's API. Every Airflow process needs the same one; Airflow
+    # would otherwise write a 24-character secret of its own into airflow.cfg.
+    "AIRFLOW__API_AUTH__JWT_SECRET": lambda: secrets.token_urlsafe(64),
 }
 # The age key pair of backups is generated as a pair, and only when none of these is set.
 BACKUP_KEY_VARIABLES = ("CW_BACKUP_RECIPIENTS", "CW_BACKUP_IDENTITY", "CW_BACKUP_IDENTITY_FILE")
@@ -107,6 +110,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__EXECUTOR": env.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
+            # Task processes at once. Airflow's default of 32 overloads a small machine;
+            # AIRFLOW__CORE__PARALLELISM in the environment wins.
+            "AIRFLOW__CORE__PARALLELISM": env.get(
+                "AIRFLOW__CORE__PARALLELISM", str(max(4, 2 * (os.cpu_count() or 2)))
+            ),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db_url(),
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
             "AIRFLOW__API__HOST": "127.0.0.1",
