@@ -297,3 +297,17 @@ def test_writer_process_aborted_keeps_nothing(vault_url):
     writer.put(_rows(50))
     writer.abort()
     assert query_vault(vault_url, f"select count(*) from {TABLE}") == [(0,)]
+
+
+def test_cli_rotate_with_nothing_to_do_says_how(vault_url, monkeypatch, capsys):
+    from customer_warehouse.pii.cli import main
+
+    entry = new_key_entry("k1")
+    _write(vault_url, _rows(3), KeyRing.parse(entry))
+    monkeypatch.setenv("CW_VAULT_URL", vault_url)
+    monkeypatch.setenv("CW_VAULT_KEYS", entry)
+    assert main(["rotate"]) == 0
+    printed = capsys.readouterr().out
+    assert "re-encrypted 0" in printed
+    assert "already uses the active key k1" in printed
+    assert "`cw vault new-key`" in printed

@@ -49,7 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             print(f"records still use {', '.join(sorted(stale))}: run `cw vault rotate`")
         return 0
-    counts = rotate_keys(cfg.vault_url, KeyRing.from_env())
+    ring = KeyRing.from_env()
+    counts = rotate_keys(cfg.vault_url, ring)
     for table, count in counts.items():
         print(f"{table:<28} re-encrypted {count:,}")
+    if not any(counts.values()):
+        print(
+            f"every record already uses the active key {ring.active_id}, the first of {VAULT_KEYS_VARIABLE}. "
+            f"To rotate, put a new entry (`cw vault new-key`) first in {VAULT_KEYS_VARIABLE}, keep the "
+            "older keys after it, and run `cw vault rotate` again"
+        )
     return 0
