@@ -106,17 +106,26 @@ def collect_summary(settings: Settings, run_id: str | None = None) -> RunSummary
 
 
 def _customer_truth(conn: sa.Connection) -> dict[str, int]:
-    """Count accounts, the persons they resolve to, and the accounts kept out of the marts."""
+    """Count accounts, the persons they resolve to, and the accounts kept out of the marts.
+
+    The bridge also contains one row per account erased on request, under its anonymous key
+    and marked excluded. Those rows are counted apart: they are neither customers nor
+    accounts under review, and customer_review does not list them.
+    """
     row = conn.execute(
         sa.text(
-            "select count(*), count(distinct person_key), count(*) filter (where is_excluded)"
-            " from marts.bdg_customer_person"
+            "select count(*) filter (where s.anonymous_key is null),"
+            " count(distinct b.person_key) filter (where s.anonymous_key is null),"
+            " count(*) filter (where s.anonymous_key is not null)"
+            " from marts.bdg_customer_person b"
+            " left join audit.erasure_suppressions s on s.anonymous_key = b.customer_key"
         )
     ).one()
     return {
         "accounts": row[0],
         "persons": row[1],
-        "excluded_accounts": row[2],
+        "erased_accounts": row[2],
+        "excluded_accounts": conn.scalar(sa.text("select count(*) from marts.customer_review")),
         "persons_in_marts": conn.scalar(sa.text("select count(*) from marts.dim_persons")),
     }
 
@@ -162,6 +171,11 @@ def format_summary(summary: RunSummary) -> str:
             f"{truth['excluded_accounts']:,} accounts kept out of the marts for review "
             f"(marts.customer_review); {truth['persons_in_marts']:,} persons in marts.dim_persons"
         )
+        if truth["erased_accounts"]:
+            lines.append(
+                f"  {truth['erased_accounts']:,} accounts erased on request stay in the marts as "
+                "anonymous keys without attributes, so their orders still count"
+            )
     if summary.top_reasons:
         lines.append("Most frequent authenticity reasons:")
         lines.extend(f"  {reason:<30} {count:>10,}" for reason, count in summary.top_reasons.items())
