@@ -57,8 +57,11 @@ def airflow_migrate(cfg: Settings) -> None:
     _run([venv_bin("airflow"), "db", "migrate"], env=env)
 
 
-def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
-    """Run the DAG once with dag.test(); its full log goes to a file, task states to stdout."""
+def run_dag(cfg: Settings, logical_date: str | None = None) -> str | None:
+    """Run the DAG once with dag.test() and return its run id.
+
+    The full log goes to a file, the task states to stdout.
+    """
     args = [sys.executable, "-m", "customer_warehouse.dag_run", DAG_ID]
     if logical_date:
         args += ["--logical-date", logical_date]
@@ -82,6 +85,7 @@ def run_dag(cfg: Settings, logical_date: str | None = None) -> None:
             f"see {log_path} for the task logs"
         )
     print(f"DAG {DAG_ID} run {report.get('run_id')}: {report.get('state')}")
+    return report.get("run_id")
 
 
 def _platform_has_customers(cfg: Settings) -> bool:
@@ -137,7 +141,7 @@ def demo(args: argparse.Namespace) -> None:
         simulate_platform(cfg, args.customers, args.seed)
     if args.olist_dir:
         land_olist(cfg, Path(args.olist_dir).resolve())
-    run_dag(cfg, datetime.now(UTC).isoformat())
+    run_id = run_dag(cfg, datetime.now(UTC).isoformat())
     dashboards_note = "skipped (--skip-dashboards)"
     if not args.skip_dashboards:
         from customer_warehouse import dashboards
@@ -146,13 +150,14 @@ def demo(args: argparse.Namespace) -> None:
         dashboards.init_superset(scfg)
         dashboards.import_dashboards(scfg, cfg.role_url("dashboard"), cfg.role_url("analyst"))
         dashboards_note = f"imported: {', '.join(dashboards.dashboard_titles(scfg.assets_dir))}"
-    print_summary(cfg, dashboards_note)
+    print_summary(cfg, dashboards_note, run_id)
 
 
-def print_summary(cfg: Settings, dashboards_note: str = "") -> None:
+def print_summary(cfg: Settings, dashboards_note: str = "", run_id: str | None = None) -> None:
+    """Print the summary of DAG run ``run_id`` (default: the latest) and where to look next."""
     from customer_warehouse.summary import collect_summary, format_summary
 
-    print(format_summary(collect_summary(cfg)))
+    print(format_summary(collect_summary(cfg, run_id)))
     analyst_url = make_url(cfg.role_url("analyst"))
     print(
         "\nWhere to look:\n"

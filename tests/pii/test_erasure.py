@@ -13,21 +13,31 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
-from customer_warehouse import simulator
+from customer_warehouse import platform_schema, simulator
 from customer_warehouse.authenticity.pipeline import run_authenticity_scoring
 from customer_warehouse.identity.pipeline import run_identity_resolution
 from customer_warehouse.ingest import extract_shop, load_landing
 from customer_warehouse.pii.crypto import new_key_entry
 from customer_warehouse.pii.erasure import ErasureError, ErasureRequest, erase
 from customer_warehouse.pii.keys import Pseudonymizer
+from customer_warehouse.publish import publish_marts
+from customer_warehouse.quality.runner import run_suite
+from customer_warehouse.summary import collect_summary
 from tests.dbt.dbt_support import DbtRun, dbt_failure_message, run_dbt
-from tests.planted import PLANTED_CUSTOMERS, PLANTED_VALUES, plant
+from tests.planted import CREATED, PLANTED_CUSTOMERS, PLANTED_VALUES, plant
 from tests.support import make_settings, run_dag
 
 SUBJECT = PLANTED_CUSTOMERS[0]
 # Tables that keep the erased account's pseudonymous key on purpose: the suppression list
 # that stops the next extraction from loading it again.
 KEPT_ON_PURPOSE = {"audit.erasure_suppressions"}
+# Marts that may contain rows under an erased account's anonymous key, in both mart schemas.
+ANONYMOUS_KEY_MARTS = [
+    f"{schema}.{table}"
+    for schema in ("marts_build", "marts")
+    for table in ("bdg_customer_person", "dim_customers", "customer_review", "dim_persons",
+                  "fct_orders", "fct_order_items")
+]  # fmt: skip
 
 
 def _run_pipeline(settings, run_id: str, home) -> None:
@@ -40,6 +50,35 @@ def _run_pipeline(settings, run_id: str, home) -> None:
     run_authenticity_scoring(settings, run_id)
     built = run_dbt(settings, ["build", "--select", "tag:after_scoring"], run)
     assert built.returncode == 0, dbt_failure_message(built)
+
+
+def _place_order(shop_url: str, customer_id: int) -> None:
+    """Give the account one delivered, paid order of one line, so erasing it moves facts.
+
+    The order id differs from every customer id: shop order and account keys are both the
+    HMAC of ``shop:<id>``, so equal ids would make the order key equal the erased account key.
+    """
+    eng = sa.create_engine(shop_url)
+    stamps = {"created_at": CREATED, "updated_at": CREATED}
+    with eng.begin() as conn:
+        product_id = conn.scalar(sa.text("select min(product_id) from products"))
+        conn.execute(
+            platform_schema.orders.insert(),
+            {"order_id": 990_101, "customer_id": customer_id, "shipping_address_id": 990_001,
+             "order_status": "delivered", "currency": "USD", "shipping_amount": 5, "order_total": 25,
+             "ordered_at": CREATED, "deleted_at": None, **stamps},
+        )  # fmt: skip
+        conn.execute(
+            platform_schema.order_items.insert(),
+            {"order_item_id": 990_101, "order_id": 990_101, "line_number": 1, "product_id": product_id,
+             "quantity": 1, "unit_price": 20, "discount_amount": 0, **stamps},
+        )  # fmt: skip
+        conn.execute(
+            platform_schema.payments.insert(),
+            {"payment_id": 990_101, "order_id": 990_101, "payment_method": "card",
+             "payment_status": "captured", "amount": 25, "currency": "USD", "paid_at": CREATED, **stamps},
+        )  # fmt: skip
+    eng.dispose()
 
 
 def _scalar(url: str, sql: str):
@@ -76,6 +115,23 @@ def _tables_containing(url: str, needles: list[str]) -> dict[str, list[str]]:
     return found
 
 
+def _anonymous_key_rows(url: str) -> dict[str, list[str]]:
+    """Return, per mart, the rows that contain an anonymous key of audit.erasure_suppressions."""
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        rows = {
+            table: conn.scalars(
+                sa.text(
+                    f"select row_to_json(t)::text from {table} t join audit.erasure_suppressions s"
+                    " on position(s.anonymous_key in t::text) > 0 order by 1"
+                )
+            ).all()
+            for table in ANONYMOUS_KEY_MARTS
+        }
+    eng.dispose()
+    return rows
+
+
 def _totals(url: str) -> tuple:
     return (
         _scalar(url, "select count(*) from marts_build.fct_orders"),
@@ -109,7 +165,9 @@ def erased_platform(pg_database, tmp_path_factory, module_secrets):
         truth_dir=settings.truth_dir, progress=False,
     )  # fmt: skip
     plant(settings.shop_url, settings.landing_dir / "events")
+    _place_order(settings.shop_url, SUBJECT["customer_id"])
     _run_pipeline(settings, "run1", home)
+    publish_marts(settings.warehouse_url, "run1", settings.role_prefix)
     keys = Pseudonymizer.from_env()
     account = keys.customer_key("shop", SUBJECT["customer_id"])
     person = _scalar(
@@ -122,6 +180,7 @@ def erased_platform(pg_database, tmp_path_factory, module_secrets):
         ErasureRequest("email", "  " + SUBJECT["email"].upper(), "ticket GDPR-17", "privacy-officer"),
     )
     return {
+        "anonymous_key_rows": _anonymous_key_rows(settings.warehouse_url),
         "settings": settings,
         "home": home,
         "account": account,
@@ -164,9 +223,43 @@ def test_request_recorded_without_email(erased_platform):
     assert '"status":"done"' in row
 
 
+@pytest.mark.parametrize("schema", ["marts_build", "marts"])
+def test_marts_suite_passes_after_erase(erased_platform, schema):
+    # run_suite raises CriticalExpectationFailed, naming each failure, when one is critical.
+    outcome = run_suite(erased_platform["settings"], "marts", f"after-erase-{schema}", schema=schema)
+    assert outcome.critical_failures == []
+
+
+def test_anonymous_key_bridged_after_erase(erased_platform):
+    rows = erased_platform["anonymous_key_rows"]
+    assert len(rows["marts_build.bdg_customer_person"]) == 1
+    assert rows["marts.bdg_customer_person"] == rows["marts_build.bdg_customer_person"]
+    assert '"is_excluded":true' in rows["marts.bdg_customer_person"][0]
+    assert rows["marts.customer_review"] == []
+    assert rows["marts.dim_customers"] == []
+    assert len(rows["marts.fct_orders"]) == 1
+    assert '"is_excluded_customer":true' in rows["marts.fct_orders"][0]
+    assert len(rows["marts.fct_order_items"]) == 1
+
+
+def test_summary_counts_erased_apart(erased_platform):
+    cfg = erased_platform["settings"]
+    truth = collect_summary(cfg).customer_truth
+    assert truth["erased_accounts"] == 1
+    assert truth["excluded_accounts"] == _scalar(
+        cfg.warehouse_url, "select count(*) from marts.customer_review"
+    )
+    assert truth["accounts"] == _scalar(
+        cfg.warehouse_url, "select count(*) - 1 from marts.bdg_customer_person"
+    )
+
+
 def test_next_run_does_not_bring_back(erased_platform):
     cfg = erased_platform["settings"]
     _run_pipeline(cfg, "run2", erased_platform["home"])
+    publish_marts(cfg.warehouse_url, "run2", cfg.role_prefix)
+    # The erase wrote the anonymous key's mart rows as the rebuild makes them.
+    assert _anonymous_key_rows(cfg.warehouse_url) == erased_platform["anonymous_key_rows"]
     needles = [erased_platform["account"], erased_platform["person"], *PLANTED_VALUES[:9]]
     assert set(_tables_containing(cfg.warehouse_url, needles)) == KEPT_ON_PURPOSE
     assert _tables_containing(cfg.vault_url, needles) == {}

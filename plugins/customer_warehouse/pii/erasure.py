@@ -12,7 +12,9 @@ A request names the person by an account key, a person key or an email. ``erase`
 5. in every derived table (intermediate, candidate and published marts, identity,
    authenticity): deletes the account- and person-grain rows, and moves fact rows to the
    anonymous key;
-6. removes the keys from stored quality results and Data Docs pages.
+6. gives each anonymous key the mart rows the next dbt build gives it: a bridge row in
+   bdg_customer_person, and its orders marked as those of an excluded account;
+7. removes the keys from stored quality results and Data Docs pages.
 
 Afterwards the shop extraction skips the suppressed accounts, and dbt maps their orders
 to the anonymous key on every later build. The source platform still holds the account:
@@ -45,6 +47,8 @@ SUBJECT_KINDS = ("customer_key", "person_key", "email")
 DERIVED_SCHEMAS = ("intermediate", "marts_build", "marts", "identity", "authenticity")
 # Tables of those schemas that record facts the totals need: their rows move to the anonymous key.
 FACT_KEY_COLUMNS = ("order_key", "order_item_key")
+# Schemas of the candidate and the published marts, which analysts join through the bridge.
+MART_SCHEMAS = ("marts_build", "marts")
 # Raw tables with rows per shop account, and the column holding the account's id.
 SHOP_RAW_TABLES = {
     "raw.shop_customers": "customer_id",
@@ -277,9 +281,13 @@ def _scrub_derived(cur, anonymous: dict[str, str], person_keys: list[str]) -> di
         if columns & set(FACT_KEY_COLUMNS) and "customer_key" in columns:
             for key, anonymous_key in anonymous.items():
                 person = ", person_key = %s" if "person_key" in columns else ""
+                # The anonymous key's account is excluded from the marts, as in fct_orders.sql.
+                excluded = ", is_excluded_customer = true" if "is_excluded_customer" in columns else ""
                 params = (anonymous_key, *([anonymous_key] if person else []), key)
                 cur.execute(
-                    SQL(f"update {{}} set customer_key = %s{person} where customer_key = %s").format(name),
+                    SQL(
+                        f"update {{}} set customer_key = %s{person}{excluded} where customer_key = %s"
+                    ).format(name),
                     params,
                 )
                 touched += cur.rowcount
@@ -300,6 +308,40 @@ def _scrub_derived(cur, anonymous: dict[str, str], person_keys: list[str]) -> di
                     touched += cur.rowcount
         if touched:
             rows[f"{schema}.{table}"] = touched
+    return rows
+
+
+def _bridge_anonymous_keys(cur, accounts: list[Account], anonymous: dict[str, str]) -> dict[str, int]:
+    """Insert a bridge row per anonymous key into bdg_customer_person of both mart schemas.
+
+    The erased person's orders keep counting in revenue under the anonymous keys, so an
+    analyst joining fct_orders or fct_order_items to the bridge must still find each key,
+    and the marts suite checks exactly that. The row is the one the next dbt build makes
+    from the account's placeholder in int_customers_conformed: an unresolved account that
+    is its own person, excluded from dim_customers and not under review. Writing the same
+    row here keeps the marts consistent until that build, which then changes nothing.
+    """
+    rows = {}
+    sources = {a.customer_key: a.source for a in accounts}
+    for schema in MART_SCHEMAS:
+        cur.execute("select to_regclass(%s) is not null", (f"{schema}.bdg_customer_person",))
+        if not cur.fetchone()[0]:
+            continue
+        name = SQL("{}.bdg_customer_person").format(Identifier(schema))
+        inserted = 0
+        for key, anonymous_key in anonymous.items():
+            # A repeated request keeps its anonymous key, which may already have its row.
+            cur.execute(
+                SQL(
+                    "insert into {} (customer_key, person_key, source, link_rule, link_probability,"
+                    " is_resolved, is_excluded) select %s, %s, %s, 'unresolved', null, false, true"
+                    " where not exists (select 1 from {} where customer_key = %s)"
+                ).format(name, name),
+                (anonymous_key, anonymous_key, sources[key], anonymous_key),
+            )
+            inserted += cur.rowcount
+        if inserted:
+            rows[f"{schema}.bdg_customer_person:added"] = inserted
     return rows
 
 
@@ -357,6 +399,7 @@ def erase(settings: Settings, request: ErasureRequest) -> ErasureResult:
             anonymous = _suppress(cur, request_id, accounts)
             result.rows.update(_erase_raw(cur, accounts))
             result.rows.update(_scrub_derived(cur, anonymous, persons))
+            result.rows.update(_bridge_anonymous_keys(cur, accounts, anonymous))
             result.rows.update(_scrub_quality(cur, settings.data_docs_dir, customer_keys + persons))
         _finish(conn, result)
     except Exception:
