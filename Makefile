@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: help install install-superset install-system demo test test-fast lint \
+.PHONY: help install install-superset install-system demo demo-reset test test-fast lint \
         airflow-up airflow-down superset-up superset-down dashboards backup bench clean
 
 help:  ## List the targets
@@ -40,8 +40,21 @@ install-system:  ## Install Debian's Chromium and docker-compose for the tests (
 	@missing=""; for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
 
-demo: install install-superset  ## Run the main job end to end on simulated data (SOURCE=olist DATA=dir for exports)
-	$(CW) demo $(if $(DATA),--olist-dir $(DATA)) $(if $(CUSTOMERS),--customers $(CUSTOMERS))
+# SOURCE=olist loads only the Olist exports of DATA, without the simulated platform.
+# Checked here, so a wrong value stops `make demo` before it installs anything.
+SOURCE ?= simulated
+ifneq ($(filter demo,$(MAKECMDGOALS)),)
+ifeq ($(filter $(SOURCE),simulated olist),)
+$(error SOURCE=$(SOURCE) is invalid: use simulated or olist)
+endif
+endif
+
+demo: install install-superset  ## Run the main job end to end (CUSTOMERS=n, DATA=dir adds Olist exports, SOURCE=olist loads only them, FRESH=1 starts over)
+	$(CW) demo $(if $(filter olist,$(SOURCE)),--no-simulate) $(if $(DATA),--olist-dir $(DATA)) \
+		$(if $(CUSTOMERS),--customers $(CUSTOMERS)) $(if $(FRESH),--fresh)
+
+demo-reset: install  ## Drop the demo's databases, roles and simulation data (local default settings only)
+	$(CW) reset
 
 test: install install-superset install-system  ## Run every test
 	$(PIPELINE)/bin/python -m pytest tests $(PYTEST_ARGS)
@@ -74,5 +87,5 @@ backup: install  ## Back up the databases, encrypted, then apply the retention p
 bench: install  ## Run the benchmarks and print ratios against their baselines
 	$(PIPELINE)/bin/python -m bench.run_all
 
-clean:  ## Remove environments and generated state (var/, dbt target)
+clean:  ## Remove environments, var/ (keys, simulation truth) and dbt output; databases and roles stay (drop them first with make demo-reset)
 	rm -rf $(VENV) var dbt_project/target dbt_project/logs

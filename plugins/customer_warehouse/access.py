@@ -428,22 +428,27 @@ def _apply_vault(cfg: Settings, server: Server) -> None:
         conn.close()
 
 
-def drop_roles(admin_url: str, prefix: str) -> list[str]:
+def drop_roles(admin_url: str, prefix: str, names: Iterable[str] | None = None) -> list[str]:
     """Drop the roles named ``<prefix>...`` that carry the project's mark; return their names.
 
-    For tests and teardown: the databases the roles hold privileges in must be dropped
-    first. A role without the mark is never dropped.
+    With ``names``, only the roles of those exact names are dropped. For tests and
+    teardown: the databases the roles hold privileges in must be dropped first. A role
+    without the mark is never dropped.
     """
     conn = _connect(admin_url)
     conn.autocommit = True
     dropped = []
+    query = (
+        "select rolname from pg_roles where starts_with(rolname, %s) "
+        "and coalesce(shobj_description(oid, 'pg_authid'), '') like %s"
+    )
+    parameters: tuple = (prefix, f"{ROLE_MARK}%")
+    if names is not None:
+        query += " and rolname = any(%s)"
+        parameters += (list(names),)
     try:
         with conn.cursor() as cur:
-            cur.execute(
-                "select rolname from pg_roles where starts_with(rolname, %s) "
-                "and coalesce(shobj_description(oid, 'pg_authid'), '') like %s",
-                (prefix, f"{ROLE_MARK}%"),
-            )
+            cur.execute(query, parameters)
             for (role,) in cur.fetchall():
                 cur.execute(sql.SQL("drop role {}").format(_identifier(role)))
                 dropped.append(role)

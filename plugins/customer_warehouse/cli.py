@@ -19,11 +19,18 @@ from sqlalchemy.engine import make_url
 
 from customer_warehouse.config import Settings, settings
 from customer_warehouse.db import engine, ensure_database
+from customer_warehouse.demo_state import START_OVER, DemoStateError, check_demo_state, start_over
 from customer_warehouse.runtime import airflow_db_url, airflow_env, ensure_secrets, load_secrets, venv_bin
 
 log = logging.getLogger("customer_warehouse.cli")
 
 DAG_ID = "customer_warehouse"
+# Size of the simulated platform the demo creates when --customers is not given.
+DEMO_CUSTOMERS = 5000
+RESET_HELP = (
+    "drop the demo's databases (shop, warehouse, vault, airflow, superset), its roles and its "
+    "simulation data; only with the local default settings"
+)
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
@@ -102,26 +109,64 @@ def _platform_has_customers(cfg: Settings) -> bool:
         eng.dispose()
 
 
-def simulate_platform(cfg: Settings, customers: int, seed: int) -> None:
-    """Fill the shop database on first use; on later runs advance it by one day of changes."""
+def simulate_platform(cfg: Settings, customers: int | None, seed: int) -> None:
+    """Fill the shop database on first use; on later runs advance it by one day of changes.
+
+    ``customers`` is the size of a new platform (None: ``DEMO_CUSTOMERS``). An existing
+    platform keeps its size, and a different explicit size is reported, not applied.
+    """
     from customer_warehouse import simulator
 
     events_dir = cfg.landing_dir / "events"
     if _platform_has_customers(cfg):
+        _report_ignored_size(cfg, customers)
         step = len(list(cfg.truth_dir.glob("advance-*.done"))) + 1
         simulator.advance(cfg.shop_url, seed=seed, step=step, events_dir=events_dir, truth_dir=cfg.truth_dir)
         (cfg.truth_dir / f"advance-{step}.done").touch()
     else:
         simulator.simulate(
-            cfg.shop_url, customers=customers, seed=seed, events_dir=events_dir, truth_dir=cfg.truth_dir
+            cfg.shop_url,
+            customers=customers or DEMO_CUSTOMERS,
+            seed=seed,
+            events_dir=events_dir,
+            truth_dir=cfg.truth_dir,
         )
+
+
+def _report_ignored_size(cfg: Settings, customers: int | None) -> None:
+    from customer_warehouse.simulator.truth import read_run
+
+    if customers is None:
+        return
+    created_with = read_run(cfg.truth_dir)["plan"]["customers"]
+    if customers != created_with:
+        log.warning(
+            "--customers %s ignored: the simulated platform exists and was created with %s customers, "
+            "so this run advances it by one day. The size applies to a new platform: run %s to rebuild it.",
+            f"{customers:,}",
+            f"{created_with:,}",
+            START_OVER,
+        )
+
+
+def olist_files(source_dir: Path) -> list[Path]:
+    """Return the CSV files of an Olist export folder; raise ValueError naming what is wrong."""
+    if not source_dir.exists():
+        raise ValueError(f"{source_dir} does not exist: pass a folder of Olist CSV exports")
+    if not source_dir.is_dir():
+        raise ValueError(f"{source_dir} is not a folder: pass a folder of Olist CSV exports")
+    files = sorted(source_dir.glob("*.csv"))
+    if not files:
+        raise ValueError(f"no CSV files in {source_dir}: expected an Olist export folder")
+    return files
 
 
 def land_olist(cfg: Settings, source_dir: Path) -> int:
     """Copy an Olist export folder into the landing folder; return the number of CSV files."""
-    files = sorted(source_dir.glob("*.csv"))
-    if not files:
-        raise SystemExit(f"no CSV files in {source_dir}: expected an Olist export folder")
+    try:
+        files = olist_files(source_dir)
+    except ValueError as error:
+        raise SystemExit(str(error)) from error
     target = cfg.landing_dir / "olist" / source_dir.name
     target.mkdir(parents=True, exist_ok=True)
     for path in files:
@@ -131,7 +176,19 @@ def land_olist(cfg: Settings, source_dir: Path) -> int:
 
 
 def demo(args: argparse.Namespace) -> None:
+    """Run ``cw demo``: check or reset the local state, then initialize, load, run and summarize.
+
+    The arguments were checked by ``parse_args``, so a wrong --olist-dir or size stops
+    the command before anything changes.
+    """
     cfg = settings()
+    try:
+        if args.fresh:
+            start_over(cfg)
+        else:
+            check_demo_state(cfg)
+    except DemoStateError as error:
+        raise SystemExit(f"cw demo: {error}") from error
     sources = ["olist"] if args.no_simulate else ["shop", "events"]
     if args.olist_dir and "olist" not in sources:
         sources.append("olist")
@@ -140,7 +197,7 @@ def demo(args: argparse.Namespace) -> None:
     if not args.no_simulate:
         simulate_platform(cfg, args.customers, args.seed)
     if args.olist_dir:
-        land_olist(cfg, Path(args.olist_dir).resolve())
+        land_olist(cfg, args.olist_dir)
     run_id = run_dag(cfg, datetime.now(UTC).isoformat())
     dashboards_note = "skipped (--skip-dashboards)"
     if not args.skip_dashboards:
@@ -151,6 +208,15 @@ def demo(args: argparse.Namespace) -> None:
         dashboards.import_dashboards(scfg, cfg.role_url("dashboard"), cfg.role_url("analyst"))
         dashboards_note = f"imported: {', '.join(dashboards.dashboard_titles(scfg.assets_dir))}"
     print_summary(cfg, dashboards_note, run_id)
+
+
+def reset(cfg: Settings) -> None:
+    """Run ``cw reset``: drop the demo's databases, roles and simulation data."""
+    try:
+        start_over(cfg)
+    except DemoStateError as error:
+        raise SystemExit(f"cw reset: {error}") from error
+    print("dropped the demo's databases, roles and simulation data; `cw demo` builds them again")
 
 
 def print_summary(cfg: Settings, dashboards_note: str = "", run_id: str | None = None) -> None:
@@ -177,6 +243,29 @@ def _forward(module: str, argv: list[str]) -> int:
     return importlib.import_module(module).main(argv) or 0
 
 
+def _customer_count(text: str) -> int:
+    from customer_warehouse.simulator.settings import MAX_CUSTOMERS, MIN_CUSTOMERS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}: use a whole number") from None
+    if not MIN_CUSTOMERS <= value <= MAX_CUSTOMERS:
+        raise argparse.ArgumentTypeError(
+            f"{value:,} is out of range: use {MIN_CUSTOMERS:,} to {MAX_CUSTOMERS:,} customers"
+        )
+    return value
+
+
+def _olist_dir(text: str) -> Path:
+    path = Path(text).expanduser().resolve()
+    try:
+        olist_files(path)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cw", description="Customer warehouse for e-commerce platforms.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,13 +273,30 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="create secrets, databases, roles, schemas, the dbt manifest and Airflow metadata"
     )
     d = sub.add_parser("demo", help="run the main job end to end on simulated platform data")
-    d.add_argument("--customers", type=int, default=5000, help="simulated customers (1,000 to 1,000,000)")
+    d.add_argument(
+        "--customers",
+        type=_customer_count,
+        help=f"size of a new simulated platform, 1,000 to 1,000,000 (default {DEMO_CUSTOMERS:,}); "
+        "an existing platform keeps its size",
+    )
     d.add_argument("--seed", type=int, default=42, help="simulation seed")
-    d.add_argument("--olist-dir", help="also load a folder of Olist CSV exports")
+    d.add_argument("--olist-dir", type=_olist_dir, help="also load a folder of Olist CSV exports")
     d.add_argument("--no-simulate", action="store_true", help="load only the Olist exports of --olist-dir")
     d.add_argument("--skip-dashboards", action="store_true", help="do not import the Superset dashboards")
+    d.add_argument(
+        "--fresh",
+        action="store_true",
+        help=f"first {RESET_HELP}",
+    )
     r = sub.add_parser("run", help="run the customer_warehouse DAG once (dag.test)")
-    r.add_argument("--logical-date")
+    r.add_argument(
+        "--logical-date",
+        help="ISO 8601 date and time of the run, e.g. 2026-12-04T02:00:00+00:00 (default: now)",
+    )
+    sub.add_parser(
+        "reset",
+        help=RESET_HELP,
+    )
     sub.add_parser("summary", help="print rows per layer, load and quality figures, segment sizes")
     sub.add_parser("publish", help="copy the validated candidate marts into the marts schema")
     purge = sub.add_parser("purge-landing", help="delete loaded landed files older than the retention period")
@@ -210,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse a command that ``cw`` runs itself; exit with code 2 on invalid arguments."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo" and args.no_simulate and not args.olist_dir:
+        parser.error(
+            "--no-simulate needs --olist-dir: without the simulation the demo loads only Olist exports"
+        )
+    return args
 
 
 FORWARDED = {
@@ -232,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in (*FORWARDED, "dbt", "airflow"):
         args = argparse.Namespace(command=argv[0], rest=list(argv[1:]))
     else:
-        args = build_parser().parse_args(argv)
+        args = parse_args(argv)
     cfg = settings()
     load_secrets(cfg)
     if args.command in FORWARDED:
@@ -249,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
         demo(args)
     elif args.command == "run":
         run_dag(cfg, args.logical_date)
+    elif args.command == "reset":
+        reset(cfg)
     elif args.command == "summary":
         print_summary(cfg)
     elif args.command == "purge-landing":

@@ -71,8 +71,20 @@ def ensure_database(url: str | URL) -> bool:
     return not exists
 
 
+def database_exists(url: str | URL) -> bool:
+    """Return True when the PostgreSQL server of ``url`` has the database it names."""
+    url = make_url(url)
+    admin = engine(url.set(database="postgres"))
+    try:
+        with admin.connect() as conn:
+            query = sa.text("select 1 from pg_database where datname = :n")
+            return bool(conn.scalar(query, {"n": url.database}))
+    finally:
+        admin.dispose()
+
+
 def drop_database(url: str | URL) -> None:
-    """Drop the database named in ``url`` if it exists (used by tests and ``cw reset``)."""
+    """Drop the database named in ``url`` if it exists (used by tests and ``cw demo --fresh``)."""
     url = make_url(url)
     backend = url.get_backend_name()
     if backend == "postgresql":
