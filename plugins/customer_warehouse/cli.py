@@ -237,10 +237,12 @@ def print_summary(cfg: Settings, dashboards_note: str = "", run_id: str | None =
     )
 
 
-def _forward(module: str, argv: list[str]) -> int:
+def _forward(target: str, argv: list[str]) -> int:
+    """Call ``module:function`` (``main`` when no function is named) with the arguments."""
     import importlib
 
-    return importlib.import_module(module).main(argv) or 0
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function or "main")(argv) or 0
 
 
 def _customer_count(text: str) -> int:
@@ -312,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("dbt", "run dbt with the warehouse connection, e.g. cw dbt build"),
         ("airflow", "run an Airflow command in the project's Airflow home, or up|down"),
         ("backup", "encrypted backups: run|list|drill|restore|keygen"),
+        ("identity", "resolve accounts into persons, the DAG's step: resolve [--full]"),
+        ("authenticity", "score the accounts' authenticity, the DAG's step: score [--full]"),
     ):
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -338,6 +342,8 @@ FORWARDED = {
     "backup": "customer_warehouse.backup",
     "access": "customer_warehouse.access",
     "privacy": "customer_warehouse.pii.privacy_cli",
+    "identity": "customer_warehouse.steps_cli:identity_main",
+    "authenticity": "customer_warehouse.steps_cli:authenticity_main",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -175,3 +177,27 @@ def test_scoring_after_resolution(platform, tmp_path):
     run_identity_resolution(settings, "run2")
     second = run_authenticity_scoring(settings, "run2")
     assert 0 < second["accounts_scored"] < CUSTOMERS / 5
+
+
+def test_cli_runs_both_steps(platform, tmp_path, monkeypatch, capsys):
+    from customer_warehouse.cli import main
+
+    settings = platform
+    _stage(settings, "run1", tmp_path)
+    for name, value in {
+        "CW_HOME": str(settings.home),
+        "CW_WAREHOUSE_URL": settings.warehouse_url,
+        "CW_VAULT_URL": settings.vault_url,
+        "CW_SHOP_URL": settings.shop_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["identity", "resolve", "--run-id", "manual-identity"]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == "full"
+    assert main(["authenticity", "score", "--full", "--run-id", "manual-scoring"]) == 0
+    assert json.loads(capsys.readouterr().out)
+    identity_runs = _query(settings.warehouse_url, "select run_id from identity.runs")
+    assert [run for (run,) in identity_runs if run.startswith("manual-identity#")]
+    scored = _query(
+        settings.warehouse_url, "select count(*) from authenticity.runs where run_id like 'manual-scoring%'"
+    )
+    assert scored[0][0] >= 1
