@@ -56,6 +56,13 @@ def _run_dir(cfg: Settings) -> Path:
 
 def _alive(pid: int) -> bool:
     try:
+        # A component started by this same process stays a zombie after it exits until
+        # it is reaped here; os.kill would still find it.
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not a child of this process: its own parent reaps it
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
@@ -98,20 +105,28 @@ def up(cfg: Settings) -> None:
 
 
 def down(cfg: Settings) -> None:
+    """Stop every component: SIGTERM to all at once, then SIGKILL to those still running after the timeout.
+
+    The components shut down in parallel (the scheduler waits for its task processes), so
+    stopping all of them takes at most STOP_TIMEOUT_S, not that much per component.
+    """
     run_dir = _run_dir(cfg)
+    running = {}
     for name in COMPONENTS:
-        pid_file = run_dir / f"{name}.pid"
-        pid = _pid(pid_file)
+        pid = _pid(run_dir / f"{name}.pid")
         if pid:
             os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT_S
-            while _alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            if _alive(pid):
-                log.warning("airflow %s (pid %d) did not stop in %d s: killing it", name, pid, STOP_TIMEOUT_S)
-                os.killpg(pid, signal.SIGKILL)
-            log.info("stopped airflow %s (pid %d)", name, pid)
-        pid_file.unlink(missing_ok=True)
+            running[name] = pid
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while any(_alive(pid) for pid in running.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for name, pid in running.items():
+        if _alive(pid):
+            log.warning("airflow %s (pid %d) did not stop in %d s: killing it", name, pid, STOP_TIMEOUT_S)
+            os.killpg(pid, signal.SIGKILL)
+        log.info("stopped airflow %s (pid %d)", name, pid)
+    for name in COMPONENTS:
+        (run_dir / f"{name}.pid").unlink(missing_ok=True)
 
 
 def airflow_command(cfg: Settings, argv: list[str]) -> int:
